@@ -1,0 +1,41 @@
+/**
+ * WebSocket close codes (RFC 6455 §7.4.2 leaves 4000–4999 to applications).
+ * The gateway closes through one helper that sends one of these together with
+ * an error code; the SDK's reconnect policy reads `retryable` to tell terminal
+ * closes from transient ones.
+ */
+export const CloseCode = {
+  /** The client logged out; the server closes the socket. Terminal. */
+  LoggedOut: 4000,
+  /** The `login` frame failed authentication (bad UserSig etc.). Terminal. */
+  AuthFailed: 4001,
+  /** No `login` frame arrived within the login deadline. Retryable. */
+  LoginTimeout: 4002,
+  /** Another login of the same user replaced this one (multi-instance limit). Terminal. */
+  Kicked: 4003,
+  /** The client speaks a protocol version the server does not serve. Terminal. */
+  UnsupportedVersion: 4004,
+  /** The client violated the protocol too often (malformed frames). Retryable after backoff. */
+  ProtocolViolation: 4005,
+  /** No heartbeat was seen within the deadline. Retryable. */
+  HeartbeatTimeout: 4006,
+  /** The server is shutting down or restarting. Retryable. */
+  ServerShutdown: 4007,
+  /** The UserSig of this session expired while connected. Terminal (log in with a new one). */
+  UserSigExpired: 4008,
+} as const;
+
+export type CloseCodeValue = (typeof CloseCode)[keyof typeof CloseCode];
+
+const TERMINAL: ReadonlySet<number> = new Set<number>([
+  CloseCode.LoggedOut,
+  CloseCode.AuthFailed,
+  CloseCode.Kicked,
+  CloseCode.UnsupportedVersion,
+  CloseCode.UserSigExpired,
+]);
+
+/** Whether a client should reconnect after the server closed with `code`. */
+export function isRetryableClose(code: number): boolean {
+  return !TERMINAL.has(code);
+}

@@ -1,0 +1,116 @@
+/** JSON text codec for protocol v1: decode + validate client frames, encode any frame. */
+import { ErrorCode } from '../error-codes.js';
+import type { ClientFrame, RequestCmd } from '../frames/client-frames.js';
+import type { ServerFrame } from '../frames/server-frames.js';
+import { isValidUserID, MAX_MESSAGE_ID_LENGTH, parseConversationID } from '../ids.js';
+import { arrayOf, bool, check, int, isPlainObject, object, oneOf, opt, plainObject, req, str, type Rule } from './validate.js';
+
+const conversationID: Rule = check((v) => parseConversationID(v) !== null, 'is not a valid conversationID');
+const userID: Rule = check(isValidUserID, 'must be 1–32 printable ASCII characters');
+const empty: Rule = object({});
+
+/** Rules for each request body. The set of keys is the set of commands the server understands. */
+const BODY_RULES: Record<RequestCmd, Rule> = {
+  login: object({
+    sdkAppID: req(int({ min: 1 })),
+    userID: req(userID),
+    userSig: req(str({ max: 8192 })),
+    protocolVersion: req(int({ min: 0 })),
+    platform: req(oneOf(['web', 'node', 'other'] as const)),
+    instanceID: req(str({ min: 1, max: 64 })),
+    resume: opt(bool()),
+  }),
+  logout: empty,
+  ping: empty,
+  'msg.send': object({
+    message: req(
+      object({
+        ID: req(str({ min: 1, max: MAX_MESSAGE_ID_LENGTH, pattern: /^[\x21-\x7e]+$/ })),
+        conversationType: req(oneOf(['C2C', 'GROUP'] as const)),
+        to: req(str({ min: 1, max: 48, pattern: /^[\x20-\x7e]+$/ })),
+        type: req(str({ min: 1, max: 64, pattern: /^TIM[A-Za-z]+Elem$/ })),
+        payload: req(plainObject()),
+        clientTime: req(int({ min: 0 })),
+        random: req(int({ min: 0, max: 0xffffffff })),
+        cloudCustomData: opt(str()),
+        priority: opt(oneOf(['High', 'Normal', 'Low', 'Lowest'] as const)),
+        nick: opt(str({ max: 500 })),
+        avatar: opt(str({ max: 2048 })),
+      }),
+    ),
+    onlineUserOnly: opt(bool()),
+  }),
+  'msg.list': object({
+    conversationID: req(conversationID),
+    beforeSeq: opt(int({ min: 1 })),
+    count: opt(int({ min: 1, max: 100 })),
+  }),
+  'msg.pull': object({
+    conversationID: req(conversationID),
+    afterSeq: req(int({ min: 0 })),
+    limit: opt(int({ min: 1, max: 100 })),
+  }),
+  'msg.read': object({
+    conversationID: req(conversationID),
+    upToSeq: opt(int({ min: 0 })),
+  }),
+  'msg.revoke': object({
+    conversationID: req(conversationID),
+    messageID: req(str({ min: 1, max: MAX_MESSAGE_ID_LENGTH })),
+  }),
+  'conv.sync': empty,
+  'conv.get': object({ conversationID: req(conversationID) }),
+  'conv.delete': object({
+    conversationIDList: req(arrayOf(conversationID, { min: 1, max: 100 })),
+    clearHistoryMessage: req(bool()),
+  }),
+};
+
+export const REQUEST_COMMANDS: readonly RequestCmd[] = Object.keys(BODY_RULES) as RequestCmd[];
+
+export type DecodeResult =
+  | { ok: true; frame: ClientFrame }
+  | { ok: false; code: number; message: string; /** Present when the frame had a usable id, so the error can be a `res`. */ id?: number };
+
+function isRequestCmd(cmd: string): cmd is RequestCmd {
+  return Object.prototype.hasOwnProperty.call(BODY_RULES, cmd);
+}
+
+/** Parses and validates one client frame. Never throws. */
+export function decodeClientFrame(raw: string): DecodeResult {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    return { ok: false, code: ErrorCode.JsonParseFailed, message: 'frame is not valid JSON' };
+  }
+  if (!isPlainObject(parsed)) return { ok: false, code: ErrorCode.InvalidFrame, message: 'frame must be a JSON object' };
+  const { cmd, id, body } = parsed;
+  const idOk = typeof id === 'number' && Number.isSafeInteger(id) && id > 0;
+  if (!idOk) return { ok: false, code: ErrorCode.InvalidFrame, message: 'frame.id must be a positive integer' };
+  if (typeof cmd !== 'string') return { ok: false, code: ErrorCode.InvalidFrame, message: 'frame.cmd must be a string', id };
+  if (!isRequestCmd(cmd)) return { ok: false, code: ErrorCode.UnknownCommand, message: `unknown command "${cmd.slice(0, 64)}"`, id };
+  for (const key of Object.keys(parsed)) {
+    if (key !== 'cmd' && key !== 'id' && key !== 'body') return { ok: false, code: ErrorCode.InvalidFrame, message: `frame.${key.slice(0, 64)} is not a known field`, id };
+  }
+  const err = BODY_RULES[cmd](body === undefined ? {} : body, 'body');
+  if (err) return { ok: false, code: ErrorCode.InvalidFrame, message: err, id };
+  return { ok: true, frame: { cmd, id, body: body ?? {} } as ClientFrame };
+}
+
+/** Serialises a frame. Server and SDK both use this, so the format has one definition. */
+export function encodeFrame(frame: ServerFrame | ClientFrame): string {
+  return JSON.stringify(frame);
+}
+
+/** Parses a server frame on the client; `null` if it is not one (clients ignore such input). */
+export function decodeServerFrame(raw: string): ServerFrame | null {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    return null;
+  }
+  if (!isPlainObject(parsed) || typeof parsed['cmd'] !== 'string') return null;
+  return parsed as unknown as ServerFrame;
+}

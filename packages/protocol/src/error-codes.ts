@@ -1,0 +1,125 @@
+/**
+ * The error catalogue. Numbers the TIM SDK surface requires keep Tencent's
+ * values (spec §13); Parley's own protocol errors live in 95000–95099, a range
+ * Tencent does not use. docs/errors.md documents every entry and a test keeps
+ * the two in sync.
+ */
+export const ErrorCode = {
+  // ---- SDK-side (Tencent 2000–3999), raised by @parley/sdk ----
+  /** Generic send failure. */
+  MessageSendFail: 2100,
+  /** `sendMessage` was given something that is not a Message of this instance. */
+  MessageSendNeedMessageInstance: 2105,
+  /** `conversationType` is neither C2C nor GROUP. */
+  MessageSendInvalidConversationType: 2106,
+  /** Generic revoke failure. */
+  MessageRevokeFail: 2110,
+  /** Not logged in (also the initial not-ready reason). */
+  UserNotLoggedIn: 2024,
+  /** A login is already in progress. */
+  RepeatLogin: 2025,
+  /** `deleteConversation`: none of the IDs exist. */
+  ConversationNotFound: 2500,
+  /** `getConversationProfile`: the user does not exist. */
+  ConversationUserNotFound: 2501,
+  /** Network error (socket failed). */
+  NetworkError: 2800,
+  /** Request timed out. */
+  NetworkTimeout: 2801,
+  /** No connection to the server. */
+  NoNetwork: 2805,
+  /** An exception escaped inside an API. */
+  UncaughtError: 2903,
+  /** Not-ready reason while logging in. */
+  LoggingIn: 3000,
+  /** Not-ready reason after a failed login. */
+  LoginFailed: 3001,
+  /** Not-ready reason after a multi-device kick. */
+  KickedOutMultDevice: 3002,
+  /** Not-ready reason after a multi-instance kick. */
+  KickedOutMultAccount: 3003,
+  /** Not-ready reason after the UserSig expired. */
+  KickedOutUserSigExpired: 3004,
+  /** Not-ready reason after logout. */
+  LoggedOut: 3005,
+  /** Not-ready reason after an admin (REST API) kick. */
+  KickedOutRestApi: 3006,
+
+  // ---- Server: message (Tencent 20000 range) ----
+  /** Invalid request (e.g. malformed message). */
+  InvalidRequest: 20001,
+  /** Invalid receiver userID. */
+  InvalidReceiver: 20003,
+  /** Internal server error while handling a message. */
+  MessageInternalError: 20005,
+  /** Sender is on the receiver's blacklist. */
+  SenderBlacklisted: 20007,
+  /** C2C revoke window exceeded. */
+  RevokeTimeLimitExceeded: 20016,
+  /** Message body too large. */
+  MessageBodyTooLarge: 80002,
+  /** Revoke: message not found. */
+  RevokeMessageNotFound: 10030,
+  /** Insufficient permission (e.g. revoking someone else's message). */
+  NoPermission: 10007,
+  /** Invalid parameters. */
+  InvalidParameters: 10004,
+
+  // ---- Server: account / UserSig (Tencent 70000 range) ----
+  /** UserSig expired. */
+  UserSigExpired: 70001,
+  /** UserSig empty. */
+  UserSigEmpty: 70002,
+  /** UserSig check failed (corrupt, truncated, bad signature). */
+  UserSigCheckFailed: 70003,
+  /** UserSig check failed (alternative code Tencent also uses). */
+  UserSigCheckFailedAlt: 70005,
+  /** Legacy public-key signature verification failed. */
+  UserSigPublicKeyFailed: 70009,
+  /** UserSig identifier does not match the userID. */
+  UserSigIdentifierMismatch: 70013,
+  /** UserSig SDKAppID does not match the app. */
+  UserSigSdkAppIdMismatch: 70014,
+  /** Invalid parameters on an account call (e.g. malformed userID). */
+  AccountInvalidParameters: 70402,
+
+  // ---- Server: JSON / frame format (Tencent 90000 range) ----
+  /** The frame is not valid JSON. */
+  JsonParseFailed: 90001,
+  /** Internal server error. */
+  InternalError: 90992,
+
+  // ---- Parley protocol (95000–95099) ----
+  /** The `cmd` is not one the server knows. */
+  UnknownCommand: 95001,
+  /** The frame is JSON but its shape is wrong (missing field, wrong type, bad id). */
+  InvalidFrame: 95002,
+  /** The client's protocol version is not supported. */
+  UnsupportedProtocolVersion: 95003,
+  /** A command other than `login`/`ping` arrived before a successful login. */
+  NotLoggedIn: 95004,
+  /** `login` sent on a connection that is already logged in. */
+  AlreadyLoggedIn: 95005,
+  /** The client sends requests faster than the server allows. */
+  RateLimited: 95006,
+  /** The request's ID was reused while the earlier request is still pending. */
+  DuplicateRequestId: 95007,
+} as const;
+
+export type ErrorCodeName = keyof typeof ErrorCode;
+export type ErrorCodeValue = (typeof ErrorCode)[ErrorCodeName];
+
+/** Inverse map: code → name. */
+export const ErrorCodeNames: ReadonlyMap<number, ErrorCodeName> = new Map(
+  (Object.keys(ErrorCode) as ErrorCodeName[]).map((name) => [ErrorCode[name], name] as const),
+);
+
+/** Codes a client may retry as-is (transient). */
+export const RETRYABLE_ERROR_CODES: ReadonlySet<number> = new Set<number>([
+  ErrorCode.NetworkError,
+  ErrorCode.NetworkTimeout,
+  ErrorCode.NoNetwork,
+  ErrorCode.MessageInternalError,
+  ErrorCode.InternalError,
+  ErrorCode.RateLimited,
+]);

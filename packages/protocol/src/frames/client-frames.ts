@@ -1,0 +1,81 @@
+/** Frames a client sends. Every request carries a connection-unique positive integer `id`. */
+import type { WireMessageInput } from './message.js';
+
+export interface LoginBody {
+  sdkAppID: number;
+  userID: string;
+  userSig: string;
+  /** Protocol version the client speaks (see PROTOCOL_VERSION). */
+  protocolVersion: number;
+  /** Platform class for the multi-instance rule: browsers and Node SDK report "web". */
+  platform: 'web' | 'node' | 'other';
+  /** Random per-SDK-instance ID, stable across reconnects of one instance. */
+  instanceID: string;
+  /** True when re-authenticating after a dropped connection (no kick of siblings of the same instance). */
+  resume?: boolean;
+}
+
+export interface SendMessageBody {
+  message: WireMessageInput;
+  onlineUserOnly?: boolean;
+}
+
+export interface ListMessagesBody {
+  conversationID: string;
+  /** Return messages with seq < beforeSeq (omit for the newest). */
+  beforeSeq?: number;
+  /** 1..15 (server clamps to its page limit). */
+  count?: number;
+}
+
+export interface PullMessagesBody {
+  conversationID: string;
+  /** Return messages with seq > afterSeq, oldest first. */
+  afterSeq: number;
+  /** 1..100. */
+  limit?: number;
+}
+
+export interface ReadBody {
+  conversationID: string;
+  /** Read up to this sequence; default: the conversation's last sequence. */
+  upToSeq?: number;
+}
+
+export interface RevokeBody {
+  conversationID: string;
+  messageID: string;
+}
+
+export interface GetConversationBody {
+  conversationID: string;
+}
+
+export interface DeleteConversationsBody {
+  conversationIDList: string[];
+  clearHistoryMessage: boolean;
+}
+
+/** Every request command and its body type. */
+export interface RequestBodies {
+  login: LoginBody;
+  logout: Record<string, never>;
+  ping: Record<string, never>;
+  'msg.send': SendMessageBody;
+  'msg.list': ListMessagesBody;
+  'msg.pull': PullMessagesBody;
+  'msg.read': ReadBody;
+  'msg.revoke': RevokeBody;
+  'conv.sync': Record<string, never>;
+  'conv.get': GetConversationBody;
+  'conv.delete': DeleteConversationsBody;
+}
+
+export type RequestCmd = keyof RequestBodies;
+
+/** A request frame, discriminated by `cmd`. */
+export type ClientFrame = {
+  [K in RequestCmd]: { cmd: K; id: number; body: RequestBodies[K] };
+}[RequestCmd];
+
+export type ClientFrameOf<K extends RequestCmd> = Extract<ClientFrame, { cmd: K }>;

@@ -1,0 +1,119 @@
+/** Frames the server sends: responses (`res`), pushes (`push.*`), and stand-alone errors. */
+import type { WireConversation, WireMessage } from './message.js';
+import type { RequestCmd } from './client-frames.js';
+import type { Capability } from '../version.js';
+
+export interface LoginResult {
+  userID: string;
+  /** Server clock, milliseconds (clients derive their clock offset). */
+  serverTime: number;
+  /** How often the client should send `ping`, milliseconds. */
+  heartbeatIntervalMs: number;
+  /** ID of this connection (unique per server process lifetime). */
+  connectionID: string;
+  protocolVersion: number;
+  capabilities: Capability[];
+  limits: {
+    /** Largest message body (type + payload + cloudCustomData as JSON), bytes. */
+    maxBodyBytes: number;
+    /** Largest inbound frame, bytes. */
+    maxFrameBytes: number;
+    /** Largest `msg.list` page. */
+    pageSize: number;
+    /** C2C revoke window, seconds. */
+    revokeWindowSeconds: number;
+  };
+  /** When the UserSig expires, seconds. */
+  userSigExpiresAt: number;
+}
+
+export interface ListMessagesResult {
+  /** Oldest first. */
+  messages: WireMessage[];
+  /** Nothing older is visible to this user. */
+  isCompleted: boolean;
+}
+
+export interface PullMessagesResult {
+  /** Oldest first, seq > afterSeq. */
+  messages: WireMessage[];
+  /** Sequence the pull covers up to: everything ≤ this (and > afterSeq) visible to the user is in `messages` unless `hasMore`. */
+  upToSeq: number;
+  hasMore: boolean;
+}
+
+/** The `data` of a successful response, per request command. */
+export interface ResponseData {
+  login: LoginResult;
+  logout: Record<string, never>;
+  ping: { serverTime: number };
+  'msg.send': { message: WireMessage; duplicate: boolean };
+  'msg.list': ListMessagesResult;
+  'msg.pull': PullMessagesResult;
+  'msg.read': { conversation: WireConversation };
+  'msg.revoke': { message: WireMessage };
+  'conv.sync': { conversations: WireConversation[] };
+  'conv.get': { conversation: WireConversation | null; userExists: boolean };
+  'conv.delete': { conversationIDList: string[] };
+}
+
+export interface OkResponseFrame<K extends RequestCmd = RequestCmd> {
+  cmd: 'res';
+  id: number;
+  code: 0;
+  data: ResponseData[K];
+}
+
+export interface ErrorResponseFrame {
+  cmd: 'res';
+  id: number;
+  code: number;
+  message: string;
+}
+
+export type ResponseFrame = OkResponseFrame | ErrorResponseFrame;
+
+/** A frame-level error for input that could not be tied to a request id (e.g. invalid JSON). */
+export interface ErrorFrame {
+  cmd: 'error';
+  code: number;
+  message: string;
+}
+
+/** A new message for one of the user's conversations (incoming, or sent from another of the user's instances). */
+export interface MessagePush {
+  cmd: 'push.message';
+  data: WireMessage;
+}
+
+/** A message was revoked. Carries the revoked message as now stored. */
+export interface RevokePush {
+  cmd: 'push.revoke';
+  data: WireMessage;
+}
+
+/**
+ * `reader` read the C2C conversation with `peer` up to `readSeq`. Sent to the
+ * reader's other instances (unread sync) and to the peer (read receipt) —
+ * the same bytes for both.
+ */
+export interface ReadPush {
+  cmd: 'push.read';
+  data: { reader: string; peer: string; readSeq: number; time: number };
+}
+
+/** The user deleted conversations on another instance. */
+export interface ConversationDeletedPush {
+  cmd: 'push.conversation-deleted';
+  data: { conversationIDList: string[]; clearHistoryMessage: boolean };
+}
+
+/** This connection is being closed because of another login. Followed by a close with CloseCode.Kicked. */
+export interface KickedPush {
+  cmd: 'push.kicked';
+  data: { type: 'multipleAccount' | 'multipleDevice' | 'userSigExpired' | 'REST_API_Kick' };
+}
+
+export type PushFrame = MessagePush | RevokePush | ReadPush | ConversationDeletedPush | KickedPush;
+
+export type ServerFrame = ResponseFrame | ErrorFrame | PushFrame;

@@ -1,0 +1,124 @@
+#!/usr/bin/env node
+/**
+ * `parley` command line.
+ *
+ *   parley start [--port N] [--host H] [--data-dir D] [...]   run the server (what `npm start` runs)
+ *   parley usersig <userID> [--expire seconds] [--data-dir D] print a UserSig for userID
+ *
+ * Every option also reads from its PARLEY_* environment variable (flags win).
+ */
+import { CONFIG_FLAGS, ConfigError, loadConfig, parseFlags } from './config/config.js';
+import { loadOrCreateIdentity, type AppIdentity } from './auth/app-identity.js';
+import { DEFAULT_USERSIG_EXPIRE_SECONDS, genUserSig } from './auth/usersig.js';
+import { createServer } from './create-server.js';
+import { isValidUserID } from '@parley/protocol';
+
+const USAGE = `Usage:
+  parley start [options]                 start the server
+  parley usersig <userID> [--expire S]   print a UserSig (default expiry 180 days)
+
+Options (environment variable in brackets):
+  --host H                 [PARLEY_HOST]                   default 127.0.0.1
+  --port N                 [PARLEY_PORT]                   default 8080
+  --data-dir D             [PARLEY_DATA_DIR]               default ./data
+  --sdkappid N             [PARLEY_SDKAPPID]               default: generated on first start
+  --secret-key K           [PARLEY_SECRET_KEY]             default: generated on first start
+  --max-body-bytes N       [PARLEY_MAX_BODY_BYTES]         default 12288
+  --max-frame-bytes N      [PARLEY_MAX_FRAME_BYTES]        default 65536
+  --revoke-window S        [PARLEY_REVOKE_WINDOW_SECONDS]  default 120
+  --max-web-instances N    [PARLEY_MAX_WEB_INSTANCES]      default 1 (0 = unlimited)
+  --heartbeat-interval MS  [PARLEY_HEARTBEAT_INTERVAL_MS]  default 30000
+  --login-timeout MS       [PARLEY_LOGIN_TIMEOUT_MS]       default 10000
+  --log-level L            [PARLEY_LOG_LEVEL]              default info
+`;
+
+function identityFor(config: ReturnType<typeof loadConfig>): { identity: AppIdentity; created: boolean } {
+  if (config.sdkAppID !== null && config.secretKey !== null) return { identity: { sdkAppID: config.sdkAppID, secretKey: config.secretKey }, created: false };
+  return loadOrCreateIdentity(config.dataDir);
+}
+
+async function start(argv: string[]): Promise<void> {
+  const { flags, positional } = parseFlags(argv, CONFIG_FLAGS);
+  if (positional.length > 0) throw new ConfigError(`unexpected argument "${positional[0]}"`);
+  const config = loadConfig(process.env, flags);
+  const server = await createServer({ config });
+  const address = await server.listen();
+  const { sdkAppID } = server.identity;
+  const lines = [
+    `Parley is listening on ${address.httpUrl} (WebSocket: ${address.wsUrl})`,
+    `SDKAppID: ${sdkAppID}`,
+  ];
+  if (server.identityCreated) {
+    lines.push(
+      `SecretKey: ${server.identity.secretKey}`,
+      `A new app identity was generated and stored in ${config.dataDir}/app-identity.json (keep the secret key on your servers only).`,
+    );
+  }
+  lines.push(`Issue a UserSig with: npx parley usersig <userID> --data-dir ${config.dataDir}`);
+  process.stdout.write(lines.join('\n') + '\n');
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`${signal} received, shutting down\n`);
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    server.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        process.stderr.write(`shutdown failed: ${String(err)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+function usersig(argv: string[]): void {
+  const known = new Set([...CONFIG_FLAGS, '--expire']);
+  const { flags, positional } = parseFlags(argv, known);
+  const userID = positional[0];
+  if (positional.length !== 1 || userID === undefined) throw new ConfigError('usage: parley usersig <userID> [--expire seconds]');
+  if (!isValidUserID(userID)) throw new ConfigError(`invalid userID "${userID}": 1–32 printable ASCII characters`);
+  const expireRaw = flags.get('--expire');
+  let expireSeconds = DEFAULT_USERSIG_EXPIRE_SECONDS;
+  if (expireRaw !== undefined) {
+    if (!/^\d+$/.test(expireRaw) || Number(expireRaw) < 1) throw new ConfigError(`--expire must be a positive number of seconds (got "${expireRaw}")`);
+    expireSeconds = Number(expireRaw);
+  }
+  flags.delete('--expire');
+  const config = loadConfig(process.env, flags);
+  const { identity } = identityFor(config);
+  process.stdout.write(genUserSig({ sdkAppID: identity.sdkAppID, secretKey: identity.secretKey, userID, expireSeconds }) + '\n');
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'start':
+      await start(rest);
+      return;
+    case 'usersig':
+      usersig(rest);
+      return;
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE);
+      return;
+    default:
+      throw new ConfigError(`unknown command "${command}"\n\n${USAGE}`);
+  }
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`parley: ${err.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`parley: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,317 @@
+/**
+ * The WebSocket gateway: upgrade, login handshake, frame decoding and
+ * dispatch into services, heartbeats, kicks, and the one close helper every
+ * disconnect goes through. Knows services, never storage.
+ */
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { randomUUID } from 'node:crypto';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import {
+  CAPABILITIES,
+  CloseCode,
+  ErrorCode,
+  PROTOCOL_VERSION,
+  WS_PATH,
+  decodeClientFrame,
+  type ClientFrame,
+  type ClientFrameOf,
+  type LoginResult,
+  type RequestCmd,
+  type ResponseData,
+} from '@parley/protocol';
+import type { Logger } from 'pino';
+import type { Broker } from '../cluster/broker.js';
+import type { AuthService } from '../services/auth-service.js';
+import type { ConversationService } from '../services/conversation-service.js';
+import type { MessageService } from '../services/message-service.js';
+import { ServiceError } from '../services/service-error.js';
+import type { Clock } from '../services/clock.js';
+import { ClientConnection } from './client-connection.js';
+import { SessionRegistry, type KickRequest } from './session-registry.js';
+
+export interface GatewayOptions {
+  maxFrameBytes: number;
+  maxBodyBytes: number;
+  heartbeatIntervalMs: number;
+  loginTimeoutMs: number;
+  maxWebInstances: number;
+  pageSize: number;
+  revokeWindowSeconds: number;
+  /** Violations allowed per 10 s before the socket is closed. Default 20. */
+  maxViolations?: number;
+  /** Requests a connection may have in flight. Default 256. */
+  maxInFlight?: number;
+}
+
+export interface GatewayServices {
+  auth: AuthService;
+  messages: MessageService;
+  conversations: ConversationService;
+}
+
+type Handler<K extends RequestCmd> = (connection: ClientConnection, frame: ClientFrameOf<K>) => Promise<ResponseData[K]>;
+
+const VIOLATION_WINDOW_MS = 10_000;
+
+export class Gateway {
+  private readonly wss: WebSocketServer;
+  private readonly registry: SessionRegistry;
+  private readonly connections = new Set<ClientConnection>();
+  private readonly reaper: NodeJS.Timeout;
+  private nextConnectionNumber = 0;
+  private readonly nodeTag = randomUUID().slice(0, 8);
+  private closing = false;
+
+  constructor(
+    private readonly options: GatewayOptions,
+    private readonly services: GatewayServices,
+    private readonly broker: Broker,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+  ) {
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: options.maxFrameBytes, perMessageDeflate: false });
+    this.registry = new SessionRegistry(broker, options.maxWebInstances, (kick) => this.kick(kick));
+    // One timer for all sockets: ping, and reap those silent for 2.5 intervals.
+    const tick = Math.max(50, Math.floor(options.heartbeatIntervalMs / 2));
+    this.reaper = setInterval(() => this.sweep(), tick);
+    this.reaper.unref();
+  }
+
+  /** Handles HTTP upgrades on WS_PATH (and "/" for convenience). */
+  attach(server: HttpServer): void {
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      const path = (req.url ?? '/').split('?')[0];
+      if (this.closing || (path !== WS_PATH && path !== '/')) {
+        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+        return;
+      }
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req));
+    });
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  /** Closes every socket with ServerShutdown (graceful stop). */
+  async close(): Promise<void> {
+    this.closing = true;
+    clearInterval(this.reaper);
+    for (const connection of [...this.connections]) this.closeConnection(connection, CloseCode.ServerShutdown, 'server shutting down');
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+  }
+
+  /** Drops every socket without a close handshake (tests: simulates a network cut). */
+  dropConnections(): void {
+    for (const connection of [...this.connections]) connection.ws.terminate();
+  }
+
+  private accept(ws: WebSocket, req: IncomingMessage): void {
+    const id = `${this.nodeTag}-${(++this.nextConnectionNumber).toString(36)}`;
+    const connection = new ClientConnection(id, ws, req.socket.remoteAddress ?? '', this.clock.nowMs());
+    this.connections.add(connection);
+    connection.loginTimer = setTimeout(() => {
+      if (connection.state === 'awaiting-login') this.closeConnection(connection, CloseCode.LoginTimeout, 'no login within the deadline');
+    }, this.options.loginTimeoutMs);
+    ws.on('message', (data: RawData, isBinary: boolean) => this.onMessage(connection, data, isBinary));
+    ws.on('pong', () => {
+      connection.lastSeenMs = this.clock.nowMs();
+    });
+    ws.on('close', () => this.onClosed(connection));
+    ws.on('error', (err) => this.log.debug({ err, connection: id }, 'socket error'));
+  }
+
+  private onMessage(connection: ClientConnection, data: RawData, isBinary: boolean): void {
+    connection.lastSeenMs = this.clock.nowMs();
+    if (connection.state === 'closed') return;
+    if (isBinary) {
+      this.violation(connection, ErrorCode.InvalidFrame, 'binary frames are not part of protocol v1; send JSON text');
+      return;
+    }
+    const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
+    const decoded = decodeClientFrame(text);
+    if (!decoded.ok) {
+      this.violation(connection, decoded.code, decoded.message, decoded.id);
+      return;
+    }
+    const frame = decoded.frame;
+    if (connection.inFlight >= (this.options.maxInFlight ?? 256)) {
+      connection.send({ cmd: 'res', id: frame.id, code: ErrorCode.RateLimited, message: 'too many requests in flight' });
+      return;
+    }
+    if (frame.cmd === 'ping') {
+      connection.send({ cmd: 'res', id: frame.id, code: 0, data: { serverTime: this.clock.nowMs() } });
+      return;
+    }
+    if (frame.cmd === 'login') {
+      if (connection.state !== 'awaiting-login') {
+        connection.send({ cmd: 'res', id: frame.id, code: ErrorCode.AlreadyLoggedIn, message: 'this connection is already logged in' });
+        return;
+      }
+    } else if (connection.state !== 'ready') {
+      connection.send({ cmd: 'res', id: frame.id, code: ErrorCode.NotLoggedIn, message: `log in before "${frame.cmd}"` });
+      return;
+    }
+    connection.inFlight++;
+    this.dispatch(connection, frame)
+      .then((data) => {
+        connection.send({ cmd: 'res', id: frame.id, code: 0, data } as never);
+      })
+      .catch((err: unknown) => {
+        const { code, message } = this.toError(err, connection, frame.cmd);
+        connection.send({ cmd: 'res', id: frame.id, code, message });
+        if (frame.cmd === 'login') {
+          const closeCode = code === ErrorCode.UnsupportedProtocolVersion ? CloseCode.UnsupportedVersion : CloseCode.AuthFailed;
+          this.closeConnection(connection, closeCode, message);
+        }
+      })
+      .finally(() => {
+        connection.inFlight--;
+      });
+  }
+
+  private dispatch(connection: ClientConnection, frame: ClientFrame): Promise<ResponseData[RequestCmd]> {
+    const handler = this.handlers[frame.cmd] as Handler<RequestCmd>;
+    return handler(connection, frame);
+  }
+
+  private readonly handlers: { [K in RequestCmd]: Handler<K> } = {
+    login: async (connection, frame) => this.login(connection, frame),
+    logout: async (connection) => {
+      // Answer first, then close: the client waits for the response.
+      setImmediate(() => this.closeConnection(connection, CloseCode.LoggedOut, 'logged out'));
+      return {};
+    },
+    ping: async () => ({ serverTime: this.clock.nowMs() }),
+    'msg.send': async (c, f) => this.services.messages.send(this.caller(c), f.body.message, { onlineUserOnly: f.body.onlineUserOnly ?? false }),
+    'msg.list': async (c, f) => this.services.messages.list(c.userID, f.body.conversationID, f.body.beforeSeq, f.body.count),
+    'msg.pull': async (c, f) => this.services.messages.pull(c.userID, f.body.conversationID, f.body.afterSeq, f.body.limit),
+    'msg.read': async (c, f) => ({ conversation: await this.services.messages.read(this.caller(c), f.body.conversationID, f.body.upToSeq) }),
+    'msg.revoke': async (c, f) => ({ message: await this.services.messages.revoke(this.caller(c), f.body.conversationID, f.body.messageID) }),
+    'conv.sync': async (c) => ({ conversations: await this.services.conversations.sync(c.userID) }),
+    'conv.get': async (c, f) => this.services.conversations.get(c.userID, f.body.conversationID),
+    'conv.delete': async (c, f) => ({
+      conversationIDList: await this.services.conversations.delete(this.caller(c), f.body.conversationIDList, f.body.clearHistoryMessage),
+    }),
+  };
+
+  private async login(connection: ClientConnection, frame: ClientFrameOf<'login'>): Promise<LoginResult> {
+    connection.state = 'logging-in';
+    const { userID, expiresAt } = await this.services.auth.login(frame.body);
+    if (connection.state !== 'logging-in') throw new ServiceError(ErrorCode.NetworkError, 'connection closed during login');
+    connection.clearTimers();
+    connection.state = 'ready';
+    connection.userID = userID;
+    connection.instanceID = frame.body.instanceID;
+    connection.platform = frame.body.platform;
+    connection.openedAt = this.clock.nowMs();
+    this.registry.add(connection);
+    const msLeft = expiresAt * 1000 - this.clock.nowMs();
+    if (msLeft < 2 ** 31 - 1) {
+      connection.sigExpiryTimer = setTimeout(() => {
+        connection.send({ cmd: 'push.kicked', data: { type: 'userSigExpired' } });
+        this.closeConnection(connection, CloseCode.UserSigExpired, 'UserSig expired');
+      }, Math.max(0, msLeft));
+    }
+    await this.broker.publishToUser(userID, {
+      kind: 'session-opened',
+      connectionID: connection.id,
+      instanceID: connection.instanceID,
+      platform: connection.platform,
+      openedAt: connection.openedAt,
+    });
+    this.log.debug({ userID, connection: connection.id }, 'logged in');
+    return {
+      userID,
+      serverTime: this.clock.nowMs(),
+      heartbeatIntervalMs: this.options.heartbeatIntervalMs,
+      connectionID: connection.id,
+      protocolVersion: PROTOCOL_VERSION,
+      capabilities: Object.values(CAPABILITIES),
+      limits: {
+        maxBodyBytes: this.options.maxBodyBytes,
+        maxFrameBytes: this.options.maxFrameBytes,
+        pageSize: this.options.pageSize,
+        revokeWindowSeconds: this.options.revokeWindowSeconds,
+      },
+      userSigExpiresAt: expiresAt,
+    };
+  }
+
+  private caller(connection: ClientConnection): { userID: string; connectionID: string } {
+    return { userID: connection.userID, connectionID: connection.id };
+  }
+
+  private kick({ connection, reason }: KickRequest): void {
+    if (reason === 'replaced') {
+      this.closeConnection(connection, CloseCode.ServerShutdown, 'replaced by a newer connection of the same instance');
+      return;
+    }
+    connection.send({ cmd: 'push.kicked', data: { type: reason } });
+    this.closeConnection(connection, CloseCode.Kicked, `kicked: ${reason}`);
+  }
+
+  /** Counts a protocol violation, answers with an error, and closes the socket when the budget is spent. */
+  private violation(connection: ClientConnection, code: number, message: string, id?: number): void {
+    const now = this.clock.nowMs();
+    if (now - connection.violationWindowStart > VIOLATION_WINDOW_MS) {
+      connection.violationWindowStart = now;
+      connection.violations = 0;
+    }
+    connection.violations++;
+    if (id !== undefined) connection.send({ cmd: 'res', id, code, message });
+    else connection.send({ cmd: 'error', code, message });
+    if (connection.violations > (this.options.maxViolations ?? 20)) {
+      this.closeConnection(connection, CloseCode.ProtocolViolation, 'too many invalid frames');
+    }
+  }
+
+  private toError(err: unknown, connection: ClientConnection, cmd: string): { code: number; message: string } {
+    if (err instanceof ServiceError) return { code: err.code, message: err.message };
+    this.log.error({ err, cmd, userID: connection.userID }, 'request failed');
+    return { code: ErrorCode.InternalError, message: 'internal server error' };
+  }
+
+  /** The one funnel every server-side close goes through. */
+  private closeConnection(connection: ClientConnection, code: number, reason: string): void {
+    if (connection.state === 'closed') return;
+    this.forget(connection);
+    try {
+      connection.ws.close(code, reason.slice(0, 120));
+    } catch {
+      connection.ws.terminate();
+    }
+    // Don't wait forever for the peer's close frame.
+    setTimeout(() => connection.ws.terminate(), 2000).unref();
+  }
+
+  private onClosed(connection: ClientConnection): void {
+    this.forget(connection);
+  }
+
+  private forget(connection: ClientConnection): void {
+    if (connection.state === 'closed') return;
+    connection.state = 'closed';
+    connection.clearTimers();
+    this.connections.delete(connection);
+    if (connection.userID) this.registry.remove(connection);
+  }
+
+  private sweep(): void {
+    const now = this.clock.nowMs();
+    const deadline = this.options.heartbeatIntervalMs * 2.5;
+    for (const connection of this.connections) {
+      if (now - connection.lastSeenMs > deadline) {
+        this.closeConnection(connection, CloseCode.HeartbeatTimeout, 'heartbeat timeout');
+        connection.ws.terminate();
+      } else if (now - connection.lastSeenMs > this.options.heartbeatIntervalMs / 2) {
+        try {
+          connection.ws.ping();
+        } catch {
+          // socket already closing
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,12 @@
+export { createServer } from './create-server.js';
+export type { CreateServerOptions, ParleyServer } from './create-server.js';
+export { loadConfig, defaultConfig, parseFlags, ConfigError, CONFIG_FLAGS } from './config/config.js';
+export type { ServerConfig } from './config/config.js';
+export { genUserSig, verifyUserSig } from './auth/usersig.js';
+export type { UserSigClaims, UserSigResult } from './auth/usersig.js';
+export type { AppIdentity } from './auth/app-identity.js';
+export type { Storage, StorageRepositories, StoredMessage } from './storage/storage.js';
+export { SqliteStorage } from './storage/sqlite/sqlite-storage.js';
+export type { Broker, UserDelivery, DeliveryHandler } from './cluster/broker.js';
+export { LocalBroker } from './cluster/local-broker.js';
+export type { Clock } from './services/clock.js';

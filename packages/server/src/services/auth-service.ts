@@ -1,0 +1,39 @@
+/** Login: verifies a UserSig for this app and records the user. */
+import { ErrorCode, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, type LoginBody } from '@parley/protocol';
+import type { AppIdentity } from '../auth/app-identity.js';
+import { verifyUserSig } from '../auth/usersig.js';
+import type { Storage } from '../storage/storage.js';
+import { type Clock, nowSeconds } from './clock.js';
+import { ServiceError } from './service-error.js';
+
+export class AuthService {
+  constructor(
+    private readonly storage: Storage,
+    private readonly identity: AppIdentity,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Resolves with the UserSig's expiry (seconds) or throws a ServiceError with the Tencent code. */
+  async login(body: LoginBody): Promise<{ userID: string; expiresAt: number }> {
+    if (body.protocolVersion < MIN_PROTOCOL_VERSION || body.protocolVersion > PROTOCOL_VERSION) {
+      throw new ServiceError(
+        ErrorCode.UnsupportedProtocolVersion,
+        `protocol version ${body.protocolVersion} is not supported; this server speaks ${MIN_PROTOCOL_VERSION}–${PROTOCOL_VERSION}`,
+      );
+    }
+    if (body.sdkAppID !== this.identity.sdkAppID) {
+      throw new ServiceError(ErrorCode.UserSigSdkAppIdMismatch, `SDKAppID ${body.sdkAppID} is not served here`);
+    }
+    const now = nowSeconds(this.clock);
+    const result = verifyUserSig({
+      sdkAppID: this.identity.sdkAppID,
+      secretKey: this.identity.secretKey,
+      userID: body.userID,
+      userSig: body.userSig,
+      nowSeconds: now,
+    });
+    if (!result.ok) throw new ServiceError(result.code, result.message);
+    await this.storage.transaction((tx) => tx.users.ensure(body.userID, now));
+    return { userID: body.userID, expiresAt: result.expiresAt };
+  }
+}

@@ -1,0 +1,64 @@
+/** Builds a user's view of a conversation from storage rows. Unread is derived from sequences, never stored. */
+import type { WireConversation, WireMessage } from '@parley/protocol';
+import type { ConversationState, StorageRepositories, StoredMessage, UserConversationRow } from '../storage/storage.js';
+
+/** Strips storage-only fields: the exact object the wire carries. */
+export function toWire(m: StoredMessage): WireMessage {
+  return {
+    ID: m.ID,
+    conversationType: m.conversationType,
+    from: m.from,
+    to: m.to,
+    seq: m.seq,
+    time: m.time,
+    clientTime: m.clientTime,
+    random: m.random,
+    type: m.type,
+    payload: m.payload,
+    cloudCustomData: m.cloudCustomData,
+    priority: m.priority,
+    nick: m.nick,
+    avatar: m.avatar,
+    isRevoked: m.isRevoked,
+    revoker: m.revoker,
+    onlineOnly: m.onlineOnly,
+  };
+}
+
+/** The peer's sender ordinal in the conversation state (which of ordA/ordB is theirs). */
+export function peerOrd(state: ConversationState | null, owner: string, peer: string): number {
+  if (!state) return 0;
+  return peer < owner ? state.ordA : state.ordB;
+}
+
+/**
+ * unread = (messages the peer has sent) − (the peer's ordinal at my read point)
+ *          − (the peer's messages after my read point that were revoked).
+ */
+export async function unreadCount(repos: StorageRepositories, row: UserConversationRow, state: ConversationState | null): Promise<number> {
+  if (!state || row.owner === row.peer) return 0;
+  const sent = peerOrd(state, row.owner, row.peer);
+  if (sent <= row.readPeerOrd) return 0;
+  const revoked = await repos.messages.countRevokedAfter(row.convKey, row.peer, row.readPeerOrd);
+  return Math.max(0, sent - row.readPeerOrd - revoked);
+}
+
+export async function buildConversationView(repos: StorageRepositories, row: UserConversationRow): Promise<WireConversation> {
+  const state = await repos.conversations.getState(row.convKey);
+  const last = await repos.messages.last(row.convKey, row.clearedSeq);
+  const peerRow = row.owner === row.peer ? row : await repos.conversations.getUserConversation(row.peer, 'C2C' + row.owner);
+  return {
+    conversationID: row.conversationID,
+    type: 'C2C',
+    peer: row.peer,
+    lastSeq: state?.lastSeq ?? 0,
+    readSeq: row.readSeq,
+    peerReadSeq: peerRow?.readSeq ?? 0,
+    peerReadTime: peerRow?.readTime ?? 0,
+    unreadCount: await unreadCount(repos, row, state),
+    lastMessage: last ? toWire(last) : null,
+    clearedSeq: row.clearedSeq,
+    hidden: row.hidden,
+    updatedAt: Math.max(state?.lastTime ?? 0, row.createdAt),
+  };
+}

@@ -1,0 +1,209 @@
+/**
+ * One-to-one messaging: send (idempotent, durable before ack), history,
+ * gap-fill pulls, read state and revoke. Depends only on the storage and
+ * broker ports.
+ */
+import {
+  ErrorCode,
+  c2cConversationID,
+  encodeFrame,
+  isValidUserID,
+  parseConversationID,
+  type ListMessagesResult,
+  type PullMessagesResult,
+  type ServerFrame,
+  type WireConversation,
+  type WireMessage,
+  type WireMessageInput,
+} from '@parley/protocol';
+import type { Broker } from '../cluster/broker.js';
+import { c2cKey, type Storage, type StoredMessage } from '../storage/storage.js';
+import { type Clock, nowSeconds } from './clock.js';
+import { buildConversationView, peerOrd, toWire } from './conversation-views.js';
+import { ServiceError } from './service-error.js';
+import { validateElement } from './element-rules.js';
+
+export interface MessagingLimits {
+  /** Largest message body (type + payload + cloudCustomData as JSON), bytes. Tencent: 12 KB. */
+  maxBodyBytes: number;
+  /** C2C revoke window, seconds. Tencent default: 120. */
+  revokeWindowSeconds: number;
+  /** Largest `msg.list` page. TIM: 15. */
+  pageSize: number;
+}
+
+/** Who is asking: the user and the connection the request came in on (excluded from echo). */
+export interface Caller {
+  userID: string;
+  connectionID: string;
+}
+
+export class MessageService {
+  constructor(
+    private readonly storage: Storage,
+    private readonly broker: Broker,
+    private readonly clock: Clock,
+    private readonly limits: MessagingLimits,
+  ) {}
+
+  async send(caller: Caller, input: WireMessageInput, options: { onlineUserOnly?: boolean } = {}): Promise<{ message: WireMessage; duplicate: boolean }> {
+    if (input.conversationType !== 'C2C') throw new ServiceError(ErrorCode.InvalidRequest, 'group messaging is not available on this server version');
+    if (!isValidUserID(input.to)) throw new ServiceError(ErrorCode.InvalidReceiver, `invalid receiver userID "${input.to}"`);
+    const elementError = validateElement(input.type, input.payload);
+    if (elementError) throw new ServiceError(ErrorCode.InvalidRequest, elementError);
+    const bodyBytes = Buffer.byteLength(JSON.stringify([input.type, input.payload, input.cloudCustomData ?? '']));
+    if (bodyBytes > this.limits.maxBodyBytes) {
+      throw new ServiceError(ErrorCode.MessageBodyTooLarge, `message body is ${bodyBytes} bytes; the limit is ${this.limits.maxBodyBytes}`);
+    }
+
+    const time = nowSeconds(this.clock);
+    const base = {
+      ID: input.ID,
+      conversationType: 'C2C' as const,
+      from: caller.userID,
+      to: input.to,
+      time,
+      clientTime: input.clientTime,
+      random: input.random,
+      type: input.type,
+      payload: input.payload,
+      cloudCustomData: input.cloudCustomData ?? '',
+      priority: input.priority ?? 'Normal',
+      nick: input.nick ?? '',
+      avatar: input.avatar ?? '',
+      isRevoked: false,
+      revoker: '',
+    };
+
+    if (options.onlineUserOnly) {
+      const message: WireMessage = { ...base, seq: 0, onlineOnly: true };
+      this.fanOut(caller, input.to, { cmd: 'push.message', data: message });
+      return { message, duplicate: false };
+    }
+
+    const convKey = c2cKey(caller.userID, input.to);
+    const result = await this.storage.transaction(async (tx) => {
+      const existing = await tx.messages.findByClientID(caller.userID, input.ID);
+      if (existing) return { message: existing, duplicate: true };
+      const state = await tx.conversations.advance(convKey, caller.userID <= input.to, time);
+      const stored: StoredMessage = {
+        ...base,
+        seq: state.lastSeq,
+        onlineOnly: false,
+        convKey,
+        senderOrd: caller.userID <= input.to ? state.ordA : state.ordB,
+        revokeTime: 0,
+      };
+      await tx.messages.insert(stored);
+      await tx.conversations.touchUserConversation(
+        { owner: caller.userID, conversationID: c2cConversationID(input.to), peer: input.to, convKey, createdAt: time },
+        true,
+      );
+      if (input.to !== caller.userID) {
+        await tx.conversations.touchUserConversation(
+          { owner: input.to, conversationID: c2cConversationID(caller.userID), peer: caller.userID, convKey, createdAt: time },
+          true,
+        );
+        await tx.users.ensure(input.to, time);
+      }
+      return { message: stored, duplicate: false };
+    });
+
+    const message = toWire(result.message);
+    if (result.duplicate) {
+      // The same (sender, ID) must belong to the same conversation; anything else is a client bug.
+      if (result.message.to !== input.to || result.message.conversationType !== input.conversationType) {
+        throw new ServiceError(ErrorCode.InvalidRequest, `message ID "${input.ID}" was already used for another conversation`);
+      }
+    } else {
+      this.fanOut(caller, input.to, { cmd: 'push.message', data: message });
+    }
+    return { message, duplicate: result.duplicate };
+  }
+
+  async list(userID: string, conversationID: string, beforeSeq: number | undefined, count: number | undefined): Promise<ListMessagesResult> {
+    const peer = this.c2cPeer(conversationID);
+    const convKey = c2cKey(userID, peer);
+    const row = await this.storage.conversations.getUserConversation(userID, conversationID);
+    const limit = Math.min(count ?? this.limits.pageSize, this.limits.pageSize);
+    const newestFirst = await this.storage.messages.listBefore(convKey, beforeSeq ?? null, row?.clearedSeq ?? 0, limit + 1);
+    const page = newestFirst.slice(0, limit).reverse().map(toWire);
+    return { messages: page, isCompleted: newestFirst.length <= limit };
+  }
+
+  async pull(userID: string, conversationID: string, afterSeq: number, limit: number | undefined): Promise<PullMessagesResult> {
+    const peer = this.c2cPeer(conversationID);
+    const convKey = c2cKey(userID, peer);
+    const max = Math.min(limit ?? 100, 100);
+    const state = await this.storage.conversations.getState(convKey);
+    const row = await this.storage.conversations.getUserConversation(userID, conversationID);
+    const from = Math.max(afterSeq, row?.clearedSeq ?? 0);
+    const found = await this.storage.messages.listAfter(convKey, from, max + 1);
+    const hasMore = found.length > max;
+    const messages = found.slice(0, max).map(toWire);
+    const lastReturned = messages.at(-1)?.seq ?? from;
+    const upToSeq = hasMore ? lastReturned : Math.max(lastReturned, state?.lastSeq ?? 0, from);
+    return { messages, upToSeq, hasMore };
+  }
+
+  /** Marks the conversation read up to `upToSeq` (default: everything) and notifies the peer and the user's other instances. */
+  async read(caller: Caller, conversationID: string, upToSeq: number | undefined): Promise<WireConversation> {
+    const peer = this.c2cPeer(conversationID);
+    const convKey = c2cKey(caller.userID, peer);
+    const time = nowSeconds(this.clock);
+    const changed = await this.storage.transaction(async (tx) => {
+      const row = await tx.conversations.getUserConversation(caller.userID, conversationID);
+      const state = await tx.conversations.getState(convKey);
+      if (!row || !state) return null;
+      const target = Math.min(upToSeq ?? state.lastSeq, state.lastSeq);
+      if (target <= row.readSeq) return null;
+      const ord = target === state.lastSeq ? peerOrd(state, caller.userID, peer) : await tx.messages.senderOrdAt(convKey, peer, target);
+      await tx.conversations.setRead(caller.userID, conversationID, target, Math.max(ord, row.readPeerOrd), time);
+      return target;
+    });
+    if (changed !== null) {
+      const frame = encodeFrame({ cmd: 'push.read', data: { reader: caller.userID, peer, readSeq: changed, time } });
+      void this.broker.publishToUser(caller.userID, { kind: 'frame', frame, excludeConnectionID: caller.connectionID });
+      if (peer !== caller.userID) void this.broker.publishToUser(peer, { kind: 'frame', frame });
+    }
+    const row = await this.storage.conversations.getUserConversation(caller.userID, conversationID);
+    if (!row) {
+      throw new ServiceError(ErrorCode.ConversationNotFound, `conversation ${conversationID} does not exist`);
+    }
+    return buildConversationView(this.storage, row);
+  }
+
+  async revoke(caller: Caller, conversationID: string, messageID: string): Promise<WireMessage> {
+    const peer = this.c2cPeer(conversationID);
+    const convKey = c2cKey(caller.userID, peer);
+    const now = nowSeconds(this.clock);
+    const outcome = await this.storage.transaction(async (tx) => {
+      const message = await tx.messages.findInConversation(convKey, messageID);
+      if (!message) throw new ServiceError(ErrorCode.RevokeMessageNotFound, `message ${messageID} not found in ${conversationID}`);
+      if (message.from !== caller.userID) throw new ServiceError(ErrorCode.NoPermission, 'only the sender may revoke a message');
+      if (message.isRevoked) return { message, changed: false };
+      if (now - message.time > this.limits.revokeWindowSeconds) {
+        throw new ServiceError(ErrorCode.RevokeTimeLimitExceeded, `the revoke window of ${this.limits.revokeWindowSeconds} s has passed`);
+      }
+      await tx.messages.markRevoked(convKey, message.seq, caller.userID, now);
+      return { message: { ...message, isRevoked: true, revoker: caller.userID, revokeTime: now }, changed: true };
+    });
+    const wire = toWire(outcome.message);
+    if (outcome.changed) this.fanOut(caller, peer, { cmd: 'push.revoke', data: wire });
+    return wire;
+  }
+
+  /** Publishes one frame, serialised once, to the peer and to the caller's other connections. */
+  private fanOut(caller: Caller, peer: string, frame: ServerFrame): void {
+    const text = encodeFrame(frame);
+    void this.broker.publishToUser(caller.userID, { kind: 'frame', frame: text, excludeConnectionID: caller.connectionID });
+    if (peer !== caller.userID) void this.broker.publishToUser(peer, { kind: 'frame', frame: text });
+  }
+
+  private c2cPeer(conversationID: string): string {
+    const parsed = parseConversationID(conversationID);
+    if (!parsed) throw new ServiceError(ErrorCode.InvalidParameters, `invalid conversationID "${conversationID}"`);
+    if (parsed.type !== 'C2C') throw new ServiceError(ErrorCode.InvalidRequest, 'only C2C conversations are available on this server version');
+    return parsed.peer;
+  }
+}

@@ -1,0 +1,155 @@
+/**
+ * The embedded default backend: one SQLite file in WAL mode with
+ * `synchronous=FULL`, so a committed transaction is on disk (survives kill -9
+ * and power loss once the fsync returns).
+ *
+ * Group commit: `transaction()` calls that arrive in the same event-loop turn
+ * are run back to back inside one BEGIN…COMMIT, each in its own SAVEPOINT (so
+ * one failing job rolls back alone), and all settle after the single fsync.
+ * Reads use a second, read-only connection that sees only committed data.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Storage, StorageRepositories } from '../storage.js';
+import { openSqlite, type SqliteHandle } from './sqlite-handle.js';
+import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
+import { createSqliteRepositories } from './sqlite-repositories.js';
+
+export interface SqliteStorageConfig {
+  /** Database file path, or ":memory:" (tests; then one connection serves reads and writes). */
+  filename: string;
+  /** Most transactions grouped into one commit. Default 512. */
+  maxBatch?: number;
+}
+
+interface Job {
+  fn: (tx: StorageRepositories) => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (reason: unknown) => void;
+}
+
+export class SqliteStorage implements Storage {
+  readonly users: StorageRepositories['users'];
+  readonly messages: StorageRepositories['messages'];
+  readonly conversations: StorageRepositories['conversations'];
+
+  private readonly writer: SqliteHandle;
+  private reader: SqliteHandle | null = null;
+  private readonly writeRepos: StorageRepositories;
+  private readonly maxBatch: number;
+  private queue: Job[] = [];
+  private flushScheduled = false;
+  private flushing: Promise<void> | null = null;
+  private closed = false;
+
+  constructor(private readonly config: SqliteStorageConfig) {
+    this.maxBatch = config.maxBatch ?? 512;
+    if (config.filename !== ':memory:') mkdirSync(dirname(config.filename), { recursive: true });
+    this.writer = openSqlite(config.filename);
+    this.writer.pragma('journal_mode = WAL');
+    this.writer.pragma('synchronous = FULL');
+    this.writer.pragma('busy_timeout = 5000');
+    this.writeRepos = createSqliteRepositories(this.writer);
+    // Until migrate() opens the reader, reads go through the writer.
+    this.users = this.writeRepos.users;
+    this.messages = this.writeRepos.messages;
+    this.conversations = this.writeRepos.conversations;
+  }
+
+  async migrate(): Promise<void> {
+    const current = this.writer.pragma('user_version', ) as Array<{ user_version: number }>;
+    let version = current[0]?.user_version ?? 0;
+    while (version < SQLITE_MIGRATIONS.length) {
+      const sql = SQLITE_MIGRATIONS[version];
+      if (sql === undefined) break;
+      this.writer.exec('BEGIN');
+      try {
+        this.writer.exec(sql);
+        this.writer.pragma(`user_version = ${version + 1}`);
+        this.writer.exec('COMMIT');
+      } catch (err) {
+        this.writer.exec('ROLLBACK');
+        throw err;
+      }
+      version++;
+    }
+    if (this.config.filename !== ':memory:' && !this.reader) {
+      this.reader = openSqlite(this.config.filename, { readonly: true });
+      this.reader.pragma('busy_timeout = 5000');
+      const readRepos = createSqliteRepositories(this.reader);
+      Object.assign(this, { users: readRepos.users, messages: readRepos.messages, conversations: readRepos.conversations });
+    }
+  }
+
+  transaction<T>(fn: (tx: StorageRepositories) => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new Error('storage is closed'));
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ fn, resolve: resolve as (value: unknown) => void, reject });
+      this.scheduleFlush();
+    });
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled || this.flushing) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      this.flushing = this.flush().finally(() => {
+        this.flushing = null;
+        if (this.queue.length > 0) this.scheduleFlush();
+      });
+    });
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.queue.splice(0, this.maxBatch);
+    if (batch.length === 0) return;
+    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    try {
+      this.writer.exec('BEGIN IMMEDIATE');
+    } catch (error) {
+      for (const job of batch) job.reject(error);
+      return;
+    }
+    for (const job of batch) {
+      this.writer.exec('SAVEPOINT job');
+      try {
+        const value = await job.fn(this.writeRepos);
+        this.writer.exec('RELEASE job');
+        outcomes.push({ ok: true, value });
+      } catch (error) {
+        this.writer.exec('ROLLBACK TO job');
+        this.writer.exec('RELEASE job');
+        outcomes.push({ ok: false, error });
+      }
+    }
+    try {
+      this.writer.exec('COMMIT');
+    } catch (error) {
+      try {
+        this.writer.exec('ROLLBACK');
+      } catch {
+        // already rolled back by SQLite
+      }
+      for (const job of batch) job.reject(error);
+      return;
+    }
+    batch.forEach((job, i) => {
+      const outcome = outcomes[i];
+      if (!outcome) job.reject(new Error('lost transaction outcome'));
+      else if (outcome.ok) job.resolve(outcome.value);
+      else job.reject(outcome.error);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    while (this.flushing || this.queue.length > 0 || this.flushScheduled) {
+      if (this.flushing) await this.flushing;
+      else await new Promise((r) => setImmediate(r));
+    }
+    this.reader?.close();
+    this.writer.close();
+  }
+}

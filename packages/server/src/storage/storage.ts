@@ -1,0 +1,116 @@
+/**
+ * The storage port. Services depend only on this interface; `sqlite/` is the
+ * embedded default and a PostgreSQL backend implements the same contract.
+ *
+ * Writes happen inside `transaction(fn)`. A backend may group several
+ * transactions into one database commit (group commit), but each `fn` is
+ * atomic on its own and its promise settles only after its data is durable.
+ */
+import type { WireMessage } from '@parley/protocol';
+
+/** A stored message: the wire shape plus the keys storage needs. */
+export interface StoredMessage extends WireMessage {
+  /** Canonical conversation key shared by both participants (see `c2cKey`). */
+  convKey: string;
+  /** 1-based count of the sender's messages in this conversation at this message (derives unread counts). */
+  senderOrd: number;
+  /** When it was revoked, seconds (0 if not). */
+  revokeTime: number;
+}
+
+/** Shared state of one conversation (both participants). */
+export interface ConversationState {
+  convKey: string;
+  lastSeq: number;
+  lastTime: number;
+  /** Messages sent so far by the participant whose userID sorts first / second. */
+  ordA: number;
+  ordB: number;
+}
+
+/** One user's view of one conversation. */
+export interface UserConversationRow {
+  owner: string;
+  conversationID: string;
+  peer: string;
+  convKey: string;
+  /** Highest sequence this user has read. */
+  readSeq: number;
+  /** The peer's sender ordinal at `readSeq`: unread = peerOrd − readPeerOrd − revoked-unread. */
+  readPeerOrd: number;
+  readTime: number;
+  /** Sequences ≤ this were cleared from this user's history. */
+  clearedSeq: number;
+  hidden: boolean;
+  createdAt: number;
+}
+
+export interface AppendResult {
+  message: StoredMessage;
+  /** The message already existed (same sender and ID): this is the stored original. */
+  duplicate: boolean;
+}
+
+/** Repositories available inside and outside transactions. */
+export interface StorageRepositories {
+  users: UserRepository;
+  messages: MessageRepository;
+  conversations: ConversationRepository;
+}
+
+export interface UserRepository {
+  /** Records that a user exists (first login or first message); idempotent. */
+  ensure(userID: string, now: number): Promise<void>;
+  exists(userID: string): Promise<boolean>;
+}
+
+export interface MessageRepository {
+  findByClientID(from: string, id: string): Promise<StoredMessage | null>;
+  findInConversation(convKey: string, id: string): Promise<StoredMessage | null>;
+  insert(message: StoredMessage): Promise<void>;
+  /** Newest-first page: seq < beforeSeq (if given) and seq > minSeqExclusive. */
+  listBefore(convKey: string, beforeSeq: number | null, minSeqExclusive: number, limit: number): Promise<StoredMessage[]>;
+  /** Oldest-first: seq > afterSeq. */
+  listAfter(convKey: string, afterSeq: number, limit: number): Promise<StoredMessage[]>;
+  /** Newest message with seq > minSeqExclusive, or null. */
+  last(convKey: string, minSeqExclusive: number): Promise<StoredMessage | null>;
+  markRevoked(convKey: string, seq: number, revoker: string, time: number): Promise<void>;
+  /** Revoked messages of `sender` with senderOrd > afterOrd (they no longer count as unread). */
+  countRevokedAfter(convKey: string, sender: string, afterOrd: number): Promise<number>;
+  /** The sender's highest ordinal among messages with seq ≤ seq (0 if none). */
+  senderOrdAt(convKey: string, sender: string, seq: number): Promise<number>;
+}
+
+export interface ConversationRepository {
+  /**
+   * Reserves the next sequence for a conversation and bumps the sender's
+   * ordinal; creates the state on first use. `senderIsA` says which ordinal.
+   */
+  advance(convKey: string, senderIsA: boolean, time: number): Promise<ConversationState>;
+  getState(convKey: string): Promise<ConversationState | null>;
+  /** Creates the user's row if missing; when `unhide`, a hidden row becomes visible again. */
+  touchUserConversation(row: Pick<UserConversationRow, 'owner' | 'conversationID' | 'peer' | 'convKey' | 'createdAt'>, unhide: boolean): Promise<void>;
+  getUserConversation(owner: string, conversationID: string): Promise<UserConversationRow | null>;
+  /** Every row of the user, hidden ones included. */
+  listUserConversations(owner: string): Promise<UserConversationRow[]>;
+  setRead(owner: string, conversationID: string, readSeq: number, readPeerOrd: number, readTime: number): Promise<void>;
+  /** Hides the row; with `clearedSeq` also clears history up to it. */
+  hide(owner: string, conversationID: string, clearedSeq: number | null): Promise<void>;
+}
+
+export interface Storage extends StorageRepositories {
+  /** Creates or upgrades the schema. Idempotent. */
+  migrate(): Promise<void>;
+  /** Runs `fn` atomically; resolves after the data is durable. */
+  transaction<T>(fn: (tx: StorageRepositories) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/**
+ * Canonical key of the C2C conversation between two users (order-independent).
+ * The length prefix keeps it unambiguous: userIDs may contain ':'.
+ */
+export function c2cKey(a: string, b: string): string {
+  const [x, y] = a < b ? [a, b] : [b, a];
+  return `c2c:${x.length}:${x}:${y}`;
+}

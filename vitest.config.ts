@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['packages/*/test/**/*.test.ts', 'bench/test/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    // Integration tests start real servers; keep parallelism modest on 2 cores.
+    maxWorkers: 2,
+    reporters: process.env['CI'] ? ['default'] : ['default'],
+  },
+});
