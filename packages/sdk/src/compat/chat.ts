@@ -1,0 +1,606 @@
+/**
+ * The TIM instance facade (`TIM.create()` returns one). A thin edge: the
+ * readiness gate, parameter validation, `{code, data}` envelopes and TIM
+ * events live here; the work is done by the connection and the managers.
+ */
+import { ErrorCode, PROTOCOL_VERSION, isValidUserID, parseConversationID, type LoginResult } from '@parley/protocol';
+import { Connection, type TerminalReason } from '../connection/connection.js';
+import { netStateOf, type ConnectionState } from '../connection/connection-state.js';
+import { FullJitterBackoff } from '../connection/reconnect-policy.js';
+import { resolveWebSocket } from '../connection/transport.js';
+import { ImError, ParamsValidateError } from '../errors.js';
+import { Logger, type LogLevel } from '../logger.js';
+import { ConversationManager } from '../modules/conversation/conversation-manager.js';
+import type { Conversation } from '../modules/conversation/conversation.js';
+import { Message } from '../modules/message/message.js';
+import { isIntlApp } from '../modules/message/message-for-show.js';
+import { MessageManager, type MessageListPage } from '../modules/message/message-manager.js';
+import { Emitter } from './emitter.js';
+import { EVENT } from './event.js';
+import { resolveServerUrl, type CreateOptions } from './options.js';
+import { Throttle } from './throttle.js';
+import { TYPES } from './types.js';
+import { Validator, isPlainObject } from './validate.js';
+
+/** What every API resolves with (spec §2.4). */
+export interface ImResponse<T> {
+  code: 0;
+  data: T;
+}
+
+type SessionState = 'loggedOut' | 'loggingIn' | 'ready' | 'kickedOut';
+
+/** APIs callable before SDK_READY (spec §2.3, v2 list + v3 additions). */
+const EXEMPT = new Set(['login', 'logout', 'destroy', 'on', 'off', 'setLogLevel', 'joinGroup', 'quitGroup', 'registerPlugin', 'getGroupOnlineMemberCount', 'getLoginUser', 'isReady']);
+
+const NOT_READY_TEXT: Record<number, string> = {
+  [ErrorCode.UserNotLoggedIn]: 'user not logged in',
+  [ErrorCode.LoggingIn]: 'logging in',
+  [ErrorCode.LoginFailed]: 'login failed',
+  [ErrorCode.KickedOutMultDevice]: 'kicked out: multiple devices',
+  [ErrorCode.KickedOutMultAccount]: 'kicked out: multiple accounts',
+  [ErrorCode.KickedOutUserSigExpired]: 'kicked out: UserSig expired',
+  [ErrorCode.LoggedOut]: 'logged out',
+  [ErrorCode.KickedOutRestApi]: 'kicked out by REST API',
+};
+
+const KICK_REASON: Record<string, number> = {
+  multipleAccount: ErrorCode.KickedOutMultAccount,
+  multipleDevice: ErrorCode.KickedOutMultDevice,
+  userSigExpired: ErrorCode.KickedOutUserSigExpired,
+  REST_API_Kick: ErrorCode.KickedOutRestApi,
+};
+
+type EventHandler = (event: { name: string; data: unknown }) => void;
+
+type CreatorOptions = Record<string, unknown> & { to?: unknown; conversationType?: unknown; payload?: unknown };
+
+export class ChatSDK {
+  private readonly log = new Logger();
+  private readonly emitter = new Emitter(this.log);
+  private readonly conversations: ConversationManager;
+  private readonly messages: MessageManager;
+  private readonly plugins = new Map<string, unknown>();
+  private readonly created = new WeakSet<Message>();
+  private readonly convThrottle: Throttle;
+  private readonly unreadThrottle: Throttle;
+  private readonly instanceID = randomTag(12);
+  private connection: Connection | null = null;
+  private session: SessionState = 'loggedOut';
+  private notReadyReason: number = ErrorCode.UserNotLoggedIn;
+  private userID = '';
+  private loginStartedAt = 0;
+  private clockOffsetMs = 0;
+  private lastNetState = '';
+  private lastTotalUnread = 0;
+  private messageCounter = 0;
+
+  /** @internal Use `TIM.create`. */
+  constructor(
+    readonly SDKAppID: number,
+    private readonly options: CreateOptions,
+    private readonly onDestroyed: (sdkAppID: number) => void,
+  ) {
+    const intl = isIntlApp(SDKAppID);
+    this.conversations = new ConversationManager(intl, () => this.userID);
+    this.messages = new MessageManager({
+      me: () => this.userID,
+      request: (cmd, body) => this.requireConnection().request(cmd, body),
+      conversations: this.conversations,
+      log: this.log,
+      events: {
+        received: (list) => this.emitter.emit(EVENT.MESSAGE_RECEIVED, list),
+        revoked: (list) => this.emitter.emit(EVENT.MESSAGE_REVOKED, list),
+        readByPeer: (list) => this.emitter.emit(EVENT.MESSAGE_READ_BY_PEER, list),
+        conversationsChanged: () => this.conversationsChanged(),
+      },
+    });
+    const windowMs = options.eventThrottling === false ? 0 : 1000;
+    this.convThrottle = new Throttle(windowMs, () => {
+      if (this.session === 'ready' || this.session === 'loggingIn') this.emitter.emit(EVENT.CONVERSATION_LIST_UPDATED, this.conversations.list());
+    });
+    this.unreadThrottle = new Throttle(windowMs, () => {
+      const total = this.conversations.totalUnread();
+      if (total === this.lastTotalUnread) return;
+      this.lastTotalUnread = total;
+      this.emitter.emit(EVENT.TOTAL_UNREAD_MESSAGE_COUNT_UPDATED, total);
+    });
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  login(options: { userID: string; userSig: string }): Promise<ImResponse<Record<string, unknown>>> {
+    const v = new Validator(this.log, 'login');
+    const o = v.object(options, 'options');
+    const userID = v.requiredString(o['userID'], 'userID');
+    const userSig = v.requiredString(o['userSig'], 'userSig');
+    if (this.session === 'ready') {
+      return Promise.resolve({ code: 0, data: { actionStatus: 'OK', errorCode: 0, errorInfo: 'repeat login: already logged in', repeatLogin: true } });
+    }
+    if (this.session === 'loggingIn' && Date.now() - this.loginStartedAt <= 15_000) {
+      return Promise.reject(new ImError(ErrorCode.RepeatLogin, 'a login is already in progress'));
+    }
+    return this.doLogin(userID, userSig);
+  }
+
+  private async doLogin(userID: string, userSig: string): Promise<ImResponse<Record<string, unknown>>> {
+    this.connection?.stop();
+    this.resetState();
+    this.session = 'loggingIn';
+    this.notReadyReason = ErrorCode.LoggingIn;
+    this.loginStartedAt = Date.now();
+    this.userID = userID;
+    try {
+      if (!isValidUserID(userID)) throw new ImError(ErrorCode.AccountInvalidParameters, `invalid userID "${userID}"`);
+      const url = resolveServerUrl(this.options);
+      if (!url) throw new ImError(ErrorCode.NetworkError, 'no server address: pass serverUrl to TIM.create');
+      const WebSocketCtor = await resolveWebSocket(this.options.WebSocket);
+      const connection = new Connection({
+        url,
+        WebSocket: WebSocketCtor,
+        login: () => ({
+          sdkAppID: this.SDKAppID,
+          userID,
+          userSig,
+          protocolVersion: PROTOCOL_VERSION,
+          platform: 'web',
+          instanceID: this.instanceID,
+        }),
+        requestTimeoutMs: this.options.requestTimeoutMs ?? 20_000,
+        connectTimeoutMs: this.options.requestTimeoutMs ?? 20_000,
+        reconnectPolicy: new FullJitterBackoff(this.options.reconnect ?? {}),
+        log: this.log,
+        callbacks: {
+          onStateChange: (state) => this.onConnectionState(connection, state),
+          onAuthenticated: (result, isReconnect) => this.onAuthenticated(connection, result, isReconnect),
+          onPush: (frame) => {
+            if (this.connection === connection && this.session === 'ready') this.messages.handlePush(frame);
+          },
+          onTerminal: (reason) => this.onTerminal(connection, reason),
+        },
+      });
+      this.connection = connection;
+      const result = await connection.start();
+      const { conversations } = await connection.request('conv.sync', {});
+      if (this.connection !== connection) throw new ImError(ErrorCode.LoginFailed, 'login was superseded');
+      for (const row of conversations) this.conversations.applyWire(row, true);
+      this.session = 'ready';
+      this.notReadyReason = 0;
+      this.conversationsChanged();
+      this.emitter.emit(EVENT.SDK_READY);
+      return { code: 0, data: { actionStatus: 'OK', errorCode: 0, errorInfo: '', userID: result.userID, serverTime: result.serverTime } };
+    } catch (err) {
+      const error = ImError.from(err, ErrorCode.LoginFailed);
+      this.connection?.stop();
+      this.connection = null;
+      this.session = 'loggedOut';
+      this.notReadyReason = ErrorCode.LoginFailed;
+      throw error;
+    }
+  }
+
+  async logout(): Promise<ImResponse<Record<string, never>>> {
+    if (this.session === 'loggedOut' || this.session === 'kickedOut') {
+      if (this.notReadyReason === ErrorCode.UserNotLoggedIn || this.notReadyReason === ErrorCode.LoggedOut || this.session === 'kickedOut') {
+        throw new ImError(ErrorCode.UserNotLoggedIn, 'not logged in');
+      }
+    }
+    const connection = this.connection;
+    this.connection = null;
+    if (connection && connection.current === 'connected') {
+      // Best effort: logout resolves even if the server does not answer (spec §4.1).
+      await Promise.race([connection.request('logout', {}).catch(() => undefined), sleep(2000)]);
+    }
+    connection?.stop();
+    const wasReady = this.session === 'ready';
+    this.resetState();
+    this.session = 'loggedOut';
+    this.notReadyReason = ErrorCode.LoggedOut;
+    if (wasReady) this.emitter.emit(EVENT.SDK_NOT_READY);
+    return { code: 0, data: {} };
+  }
+
+  async destroy(): Promise<ImResponse<Record<string, never>>> {
+    await this.logout().catch(() => undefined);
+    this.emitter.emit(EVENT.SDK_DESTROY, { SDKAppID: this.SDKAppID });
+    this.emitter.clear();
+    this.onDestroyed(this.SDKAppID);
+    return { code: 0, data: {} };
+  }
+
+  on(eventName: string, handler: EventHandler, context?: unknown): void {
+    this.validateListener('on', eventName, handler);
+    if (handler.name === '') this.log.debug(`on(${eventName}): anonymous handlers cannot be removed with off()`);
+    this.emitter.on(eventName, handler, context);
+  }
+
+  off(eventName: string, handler: EventHandler, context?: unknown): void {
+    this.validateListener('off', eventName, handler);
+    this.emitter.off(eventName, handler, context);
+  }
+
+  once(eventName: string, handler: EventHandler, context?: unknown): void {
+    this.validateListener('once', eventName, handler);
+    this.emitter.on(eventName, handler, context, true);
+  }
+
+  setLogLevel(level: LogLevel): void {
+    if (typeof level === 'number' && level >= 0 && level <= 4) this.log.level = Math.floor(level) as LogLevel;
+  }
+
+  /** Stores plugins by name (`tim-upload-plugin` etc.); unknown keys are kept and ignored. */
+  registerPlugin(plugins: Record<string, unknown>): void {
+    if (!isPlainObject(plugins)) return;
+    for (const [key, value] of Object.entries(plugins)) this.plugins.set(key, value);
+  }
+
+  /** @internal The registered plugin for a key. */
+  getPlugin(key: string): unknown {
+    return this.plugins.get(key);
+  }
+
+  getLoginUser(): string {
+    return this.session === 'ready' ? this.userID : '';
+  }
+
+  isReady(): boolean {
+    return this.session === 'ready';
+  }
+
+  /** Server-corrected clock, milliseconds (v3). */
+  getServerTime(): number {
+    return this.gateSync<number>('getServerTime') ?? Date.now() + this.clockOffsetMs;
+  }
+
+  // ---------------------------------------------------------------- messages
+
+  createTextMessage(options: CreatorOptions): Message {
+    return this.creator('createTextMessage', options, (v, payload) => ({ type: TYPES.MSG_TEXT, payload: { text: v.requiredString(payload['text'], 'payload.text') } }));
+  }
+
+  createTextAtMessage(options: CreatorOptions): Message {
+    return this.creator('createTextAtMessage', options, (v, payload) => {
+      const text = v.requiredString(payload['text'], 'payload.text');
+      const atUserList = payload['atUserList'] ?? [];
+      if (!Array.isArray(atUserList) || !atUserList.every((u) => typeof u === 'string')) v.fail('payload.atUserList must be an array of strings');
+      return { type: TYPES.MSG_TEXT, payload: { text, atUserList } };
+    });
+  }
+
+  createCustomMessage(options: CreatorOptions): Message {
+    return this.creator('createCustomMessage', options, (v, payload) => ({
+      type: TYPES.MSG_CUSTOM,
+      payload: {
+        data: v.optionalString(payload['data'], 'payload.data') ?? '',
+        description: v.optionalString(payload['description'], 'payload.description') ?? '',
+        extension: v.optionalString(payload['extension'], 'payload.extension') ?? '',
+      },
+    }));
+  }
+
+  createFaceMessage(options: CreatorOptions): Message {
+    return this.creator('createFaceMessage', options, (v, payload) => ({
+      type: TYPES.MSG_FACE,
+      payload: { index: v.requiredNumber(payload['index'], 'payload.index'), data: v.requiredString(payload['data'], 'payload.data') },
+    }));
+  }
+
+  createLocationMessage(options: CreatorOptions): Message {
+    return this.creator('createLocationMessage', options, (v, payload) => ({
+      type: TYPES.MSG_LOCATION,
+      payload: {
+        description: v.requiredString(payload['description'], 'payload.description'),
+        longitude: v.requiredNumber(payload['longitude'], 'payload.longitude'),
+        latitude: v.requiredNumber(payload['latitude'], 'payload.latitude'),
+      },
+    }));
+  }
+
+  sendMessage(message: Message, options?: { onlineUserOnly?: boolean; offlinePushInfo?: unknown; messageControlInfo?: unknown }): Promise<ImResponse<{ message: Message }>> {
+    return this.api('sendMessage', () => {
+      const v = new Validator(this.log, 'sendMessage');
+      v.object(message, 'message');
+      const onlineUserOnly = options === undefined ? false : (v.optionalBoolean(v.object(options, 'options')['onlineUserOnly'], 'options.onlineUserOnly') ?? false);
+      return () => this.sendPipeline(message, onlineUserOnly);
+    });
+  }
+
+  resendMessage(message: Message): Promise<ImResponse<{ message: Message }>> {
+    return this.api('resendMessage', () => {
+      new Validator(this.log, 'resendMessage').object(message, 'message');
+      return () => {
+        message.isResend = true;
+        return this.sendPipeline(message, message._onlineOnlyFlag);
+      };
+    });
+  }
+
+  revokeMessage(message: Message): Promise<ImResponse<{ message: Message }>> {
+    return this.api('revokeMessage', () => {
+      const v = new Validator(this.log, 'revokeMessage');
+      v.object(message, 'message');
+      if (message.conversationType === TYPES.CONV_SYSTEM) v.fail('system notices cannot be revoked');
+      if (message.isRevoked) v.fail('message is already revoked');
+      return async () => {
+        if (message.status !== 'success') throw new ImError(ErrorCode.MessageRevokeFail, 'only sent messages can be revoked', { message });
+        return { message: await this.messages.revoke(message) };
+      };
+    });
+  }
+
+  getMessageList(options: { conversationID: string; nextReqMessageID?: string; count?: number }): Promise<ImResponse<MessageListPage>> {
+    return this.api('getMessageList', () => {
+      const v = new Validator(this.log, 'getMessageList');
+      const o = v.object(options, 'options');
+      const conversationID = this.validConversationID(v, o['conversationID']);
+      const next = v.optionalString(o['nextReqMessageID'], 'nextReqMessageID');
+      let count = 15;
+      const rawCount = o['count'];
+      if (rawCount !== undefined) {
+        if (typeof rawCount !== 'number' || !Number.isInteger(rawCount) || rawCount <= 0) v.fail('count must be a positive integer');
+        count = Math.min(rawCount as number, 15);
+      }
+      return () => this.messages.list(conversationID, next || undefined, count);
+    });
+  }
+
+  setMessageRead(options: { conversationID: string }): Promise<ImResponse<Record<string, never>>> {
+    return this.api('setMessageRead', () => {
+      const v = new Validator(this.log, 'setMessageRead');
+      const conversationID = this.validConversationID(v, v.object(options, 'options')['conversationID']);
+      return async () => {
+        const entry = this.conversations.get(conversationID);
+        if (entry && entry.conversation.unreadCount > 0) await this.messages.setRead(entry);
+        return {};
+      };
+    });
+  }
+
+  /** Memory lookup by ID (spec §5). */
+  findMessage(messageID: string): Message | null {
+    const gated = this.gateSync<Message | null>('findMessage');
+    if (gated !== undefined) return gated;
+    for (const entry of this.conversations.all()) {
+      const m = entry.messages.get(messageID);
+      if (m) return m;
+    }
+    return null;
+  }
+
+  // ---------------------------------------------------------------- conversations
+
+  getConversationList(options?: string[] | { type?: string }): Promise<ImResponse<{ conversationList: Conversation[]; isSyncCompleted: boolean }>> {
+    return this.api('getConversationList', () => {
+      const v = new Validator(this.log, 'getConversationList');
+      if (options !== undefined && !Array.isArray(options) && !isPlainObject(options)) v.fail('options must be an array of conversationIDs or a filter object');
+      return async () => {
+        let list = this.conversations.list();
+        if (Array.isArray(options)) {
+          const wanted = new Set(options);
+          list = list.filter((c) => wanted.has(c.conversationID));
+        } else if (options?.type) {
+          list = list.filter((c) => c.type === options.type);
+        }
+        return { conversationList: list, isSyncCompleted: true };
+      };
+    });
+  }
+
+  getConversationProfile(conversationID: string): Promise<ImResponse<{ conversation: Conversation }>> {
+    return this.api('getConversationProfile', () => {
+      const id = this.validConversationID(new Validator(this.log, 'getConversationProfile'), conversationID);
+      return async () => {
+        const parsed = parseConversationID(id);
+        if (!parsed || parsed.type !== 'C2C') throw new ImError(10010, 'group conversations are not available on this server version');
+        const local = this.conversations.get(id);
+        if (local && !local.hidden) return { conversation: local.conversation };
+        const res = await this.requireConnection().request('conv.get', { conversationID: id });
+        let entry = local;
+        if (res.conversation) entry = this.conversations.applyWire(res.conversation, !local);
+        else if (!res.userExists) throw new ImError(ErrorCode.ConversationUserNotFound, `user ${parsed.peer} does not exist`);
+        entry ??= this.conversations.create(id, parsed.peer, 0);
+        entry.hidden = false;
+        this.conversationsChanged();
+        return { conversation: entry.conversation };
+      };
+    });
+  }
+
+  deleteConversation(options: string | { conversationIDList: string[]; clearHistoryMessage?: boolean }): Promise<ImResponse<{ conversationID: string } | { conversationIDList: string[] }>> {
+    return this.api('deleteConversation', () => {
+      const v = new Validator(this.log, 'deleteConversation');
+      let ids: string[];
+      let clear = true;
+      const single = typeof options === 'string';
+      if (typeof options === 'string') ids = [this.validConversationID(v, options)];
+      else {
+        const o = v.object(options, 'options');
+        const list: unknown = o['conversationIDList'];
+        if (!Array.isArray(list) || list.length === 0) v.fail('conversationIDList must be a non-empty array');
+        ids = (list as unknown[]).slice(0, 100).map((id) => this.validConversationID(v, id));
+        clear = v.optionalBoolean(o['clearHistoryMessage'], 'clearHistoryMessage') ?? true;
+      }
+      return async () => {
+        const existing = ids.filter((id) => this.conversations.get(id) && !this.conversations.get(id)?.hidden);
+        if (existing.length === 0) throw new ImError(ErrorCode.ConversationNotFound, 'conversation not found');
+        const res = await this.requireConnection().request('conv.delete', { conversationIDList: existing, clearHistoryMessage: clear });
+        for (const id of res.conversationIDList) this.conversations.hide(id);
+        this.conversationsChanged();
+        if (single) return { conversationID: ids[0] ?? '' };
+        return { conversationIDList: res.conversationIDList };
+      };
+    });
+  }
+
+  getTotalUnreadMessageCount(): number {
+    return this.gateSync<number>('getTotalUnreadMessageCount') ?? this.conversations.totalUnread();
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  /** Gate → validate (sync throw) → run, with TIM envelopes on both sides. */
+  private api<T>(name: string, prepare: () => () => Promise<T>): Promise<ImResponse<T>> {
+    const gated = this.gate(name);
+    if (gated) return gated;
+    const run = prepare(); // throws ParamsValidateError synchronously
+    try {
+      return run().then(
+        (data) => ({ code: 0 as const, data: (data ?? {}) as T }),
+        (err: unknown) => {
+          throw ImError.from(err);
+        },
+      );
+    } catch (err) {
+      return Promise.reject(ImError.from(err));
+    }
+  }
+
+  /** The not-ready rejection (spec §2.3), or null when the call may proceed. */
+  private gate(name: string): Promise<never> | null {
+    if (this.session === 'ready' || EXEMPT.has(name)) return null;
+    const code = this.notReadyReason || ErrorCode.UserNotLoggedIn;
+    const message = `${NOT_READY_TEXT[code] ?? 'not ready'} | ${name} | sdk is not ready`;
+    this.emitter.emit(EVENT.ERROR, { code, message });
+    return Promise.reject(new ImError(code, message));
+  }
+
+  /** For synchronous APIs: TIM returns a rejected Promise in place of the value when not ready. */
+  private gateSync<T>(name: string): T | undefined {
+    const gated = this.gate(name);
+    if (!gated) return undefined;
+    gated.catch(() => undefined);
+    // TIM's facade returns the rejected Promise even where the API is synchronous (spec §2.3).
+    return gated as unknown as T;
+  }
+
+  private creator(api: string, options: CreatorOptions, build: (v: Validator, payload: Record<string, unknown>) => { type: string; payload: Record<string, unknown> }): Message {
+    const gated = this.gateSync<Message>(api);
+    if (gated !== undefined) return gated;
+    const v = new Validator(this.log, api);
+    const o = v.object(options, 'options');
+    const to = v.requiredString(o['to'], 'to');
+    const conversationType = v.requiredString(o['conversationType'], 'conversationType');
+    const payload = v.object(o['payload'], 'payload');
+    const { type, payload: content } = build(v, payload);
+    const m = new Message();
+    const now = Math.floor(Date.now() / 1000);
+    m.random = Math.floor(Math.random() * 100_000_000);
+    m.clientSequence = ++this.messageCounter;
+    m.ID = `${this.instanceID}${m.clientSequence.toString(36)}-${now}-${m.random}`;
+    m.type = type;
+    m.payload = content;
+    m.to = to;
+    m.conversationType = conversationType as Message['conversationType'];
+    m.conversationID = (conversationType === TYPES.CONV_GROUP ? 'GROUP' : 'C2C') + to;
+    m.from = this.userID;
+    m.flow = 'out';
+    m.time = now;
+    m.clientTime = now;
+    m.status = 'unSend';
+    m.isRead = true;
+    m.priority = priorityOf(o['priority']);
+    m.cloudCustomData = v.optionalString(o['cloudCustomData'], 'cloudCustomData') ?? '';
+    m.needReadReceipt = o['needReadReceipt'] === true;
+    if (Array.isArray(content['atUserList'])) m.atUserList = content['atUserList'] as string[];
+    this.created.add(m);
+    return m;
+  }
+
+  private async sendPipeline(message: Message, onlineUserOnly: boolean): Promise<{ message: Message }> {
+    if (!this.created.has(message)) throw new ImError(ErrorCode.MessageSendNeedMessageInstance, 'sendMessage needs a message created by this instance');
+    if (message.conversationType !== TYPES.CONV_C2C && message.conversationType !== TYPES.CONV_GROUP) {
+      message.status = 'fail';
+      throw new ImError(ErrorCode.MessageSendInvalidConversationType, `invalid conversationType "${String(message.conversationType)}"`, { message });
+    }
+    return { message: await this.messages.send(message, onlineUserOnly) };
+  }
+
+  private validConversationID(v: Validator, value: unknown): string {
+    const id = v.requiredString(value, 'conversationID');
+    if (!parseConversationID(id)) v.fail(`invalid conversationID "${id}"`);
+    return id;
+  }
+
+  private validateListener(api: string, eventName: unknown, handler: unknown): void {
+    const v = new Validator(this.log, api);
+    v.requiredString(eventName, 'eventName');
+    v.function(handler, 'handler');
+  }
+
+  private requireConnection(): Connection {
+    if (!this.connection) throw new ImError(ErrorCode.UserNotLoggedIn, 'not logged in');
+    return this.connection;
+  }
+
+  private onConnectionState(connection: Connection, state: ConnectionState): void {
+    if (this.connection !== connection) return;
+    const net = netStateOf(state);
+    if (net === this.lastNetState) return;
+    this.lastNetState = net;
+    this.emitter.emit(EVENT.NET_STATE_CHANGE, { state: net });
+  }
+
+  private onAuthenticated(connection: Connection, result: LoginResult, isReconnect: boolean): void {
+    this.clockOffsetMs = result.serverTime - Date.now();
+    if (!isReconnect) return;
+    // Fill whatever was missed while the socket was down.
+    connection
+      .request('conv.sync', {})
+      .then(({ conversations }) => {
+        if (this.connection === connection && this.session === 'ready') return this.messages.resync(conversations);
+        return undefined;
+      })
+      .catch((err: unknown) => this.log.warn('resync after reconnect failed', err));
+  }
+
+  private onTerminal(connection: Connection, reason: TerminalReason): void {
+    if (this.connection !== connection) return;
+    this.connection = null;
+    const wasReady = this.session === 'ready';
+    const kicked = reason.kicked ?? (reason.code === ErrorCode.UserSigExpired ? 'userSigExpired' : undefined);
+    this.resetState();
+    if (kicked) {
+      this.session = 'kickedOut';
+      this.notReadyReason = KICK_REASON[kicked] ?? ErrorCode.KickedOutMultAccount;
+      this.emitter.emit(EVENT.KICKED_OUT, { type: kicked });
+    } else {
+      this.session = 'loggedOut';
+      this.notReadyReason = ErrorCode.LoginFailed;
+      this.emitter.emit(EVENT.ERROR, { code: reason.code, message: reason.message });
+    }
+    if (wasReady) this.emitter.emit(EVENT.SDK_NOT_READY);
+  }
+
+  private conversationsChanged(): void {
+    this.convThrottle.trigger();
+    this.unreadThrottle.trigger();
+  }
+
+  private resetState(): void {
+    this.convThrottle.cancel();
+    this.unreadThrottle.cancel();
+    this.messages.reset();
+    this.conversations.reset();
+    this.lastTotalUnread = 0;
+    this.lastNetState = '';
+  }
+}
+
+function priorityOf(value: unknown): string {
+  if (value === 1 || value === 'High') return 'High';
+  if (value === 3 || value === 'Low') return 'Low';
+  if (value === 4 || value === 'Lowest') return 'Lowest';
+  return 'Normal';
+}
+
+function randomTag(length: number): string {
+  let s = '';
+  while (s.length < length) s += Math.random().toString(36).slice(2);
+  return s.slice(0, length);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+export { ParamsValidateError };

@@ -1,0 +1,165 @@
+/**
+ * The in-memory conversation list and per-conversation delivery state.
+ * Server rows (`WireConversation`) are the truth; local updates between
+ * syncs follow the same rules (unread counts only the peer's messages above
+ * the read sequence).
+ */
+import type { WireConversation } from '@parley/protocol';
+import { Message } from '../message/message.js';
+import { SequenceTracker } from '../message/sequence-tracker.js';
+import { Conversation, emptyLastMessage, lastMessageOf } from './conversation.js';
+
+export interface ConversationEntry {
+  conversation: Conversation;
+  peer: string;
+  lastSeq: number;
+  readSeq: number;
+  peerReadSeq: number;
+  hidden: boolean;
+  tracker: SequenceTracker<Message>;
+  /** Messages held in memory, by ID (history pages, live messages, own sends). */
+  messages: Map<string, Message>;
+}
+
+export class ConversationManager {
+  private readonly entries = new Map<string, ConversationEntry>();
+
+  constructor(
+    private readonly intl: boolean,
+    private readonly me: () => string,
+  ) {}
+
+  reset(): void {
+    this.entries.clear();
+  }
+
+  get(conversationID: string): ConversationEntry | undefined {
+    return this.entries.get(conversationID);
+  }
+
+  all(): ConversationEntry[] {
+    return [...this.entries.values()];
+  }
+
+  /** An entry for a conversation first seen now; its history starts after `baseline`. */
+  create(conversationID: string, peer: string, baseline: number): ConversationEntry {
+    const entry: ConversationEntry = {
+      conversation: new Conversation(conversationID, peer),
+      peer,
+      lastSeq: baseline,
+      readSeq: 0,
+      peerReadSeq: 0,
+      hidden: false,
+      tracker: new SequenceTracker<Message>(baseline),
+      messages: new Map(),
+    };
+    this.entries.set(conversationID, entry);
+    return entry;
+  }
+
+  /**
+   * Applies a server row. With `baseline` (first sync after login), delivery
+   * starts after the row's last sequence: offline messages are not replayed.
+   */
+  applyWire(wire: WireConversation, baseline: boolean): ConversationEntry {
+    let entry = this.entries.get(wire.conversationID);
+    if (!entry) entry = this.create(wire.conversationID, wire.peer, baseline ? wire.lastSeq : 0);
+    else if (baseline) entry.tracker.skipTo(wire.lastSeq);
+    entry.lastSeq = Math.max(entry.lastSeq, wire.lastSeq);
+    entry.readSeq = Math.max(entry.readSeq, wire.readSeq);
+    entry.peerReadSeq = Math.max(entry.peerReadSeq, wire.peerReadSeq);
+    entry.hidden = wire.hidden;
+    const c = entry.conversation;
+    c.unreadCount = wire.unreadCount;
+    c.peerReadTime = wire.peerReadTime;
+    if (wire.lastMessage) {
+      const m = entry.messages.get(wire.lastMessage.ID) ?? Message.fromWire(wire.lastMessage, this.me());
+      if (wire.lastMessage.isRevoked) {
+        m.isRevoked = true;
+        m.revoker = wire.lastMessage.revoker;
+      }
+      c.lastMessage = lastMessageOf(m, m.flow === 'out' && m.sequence <= entry.peerReadSeq, this.intl);
+      if (wire.lastMessage.nick) c.userProfile.nick = m.flow === 'in' ? m.nick : c.userProfile.nick;
+    } else {
+      c.lastMessage = emptyLastMessage();
+    }
+    return entry;
+  }
+
+  /** Records a message delivered or sent in this conversation (updates lastMessage and unread). */
+  recordMessage(entry: ConversationEntry, message: Message): void {
+    entry.messages.set(message.ID, message);
+    if (message._onlineOnlyFlag) return;
+    entry.hidden = false;
+    if (message.sequence >= entry.lastSeq) {
+      entry.lastSeq = message.sequence;
+      entry.conversation.lastMessage = lastMessageOf(message, false, this.intl);
+    }
+    if (message.flow === 'in') {
+      if (message.nick) entry.conversation.userProfile.nick = message.nick;
+      if (message.avatar) entry.conversation.userProfile.avatar = message.avatar;
+      if (message.sequence > entry.readSeq && !message.isRevoked) entry.conversation.unreadCount++;
+    }
+  }
+
+  /** The user read up to `readSeq` (here or on another instance). */
+  markRead(entry: ConversationEntry, readSeq: number): void {
+    entry.readSeq = Math.max(entry.readSeq, readSeq);
+    if (entry.readSeq >= entry.lastSeq) entry.conversation.unreadCount = 0;
+    for (const m of entry.messages.values()) if (m.flow === 'in' && m.sequence <= entry.readSeq) m.isRead = true;
+  }
+
+  /** The peer read up to `readSeq`: returns own messages that just became peer-read. */
+  markPeerRead(entry: ConversationEntry, readSeq: number, time: number): Message[] {
+    entry.peerReadSeq = Math.max(entry.peerReadSeq, readSeq);
+    entry.conversation.peerReadTime = Math.max(entry.conversation.peerReadTime, time);
+    const changed: Message[] = [];
+    for (const m of entry.messages.values()) {
+      if (m.flow === 'out' && !m.isPeerRead && m.status === 'success' && m.sequence > 0 && m.sequence <= readSeq) {
+        m.isPeerRead = true;
+        changed.push(m);
+      }
+    }
+    if (entry.conversation.lastMessage.lastSequence <= readSeq && entry.conversation.lastMessage.fromAccount === this.me()) {
+      entry.conversation.lastMessage.isPeerRead = true;
+    }
+    return changed.sort((a, b) => a.sequence - b.sequence);
+  }
+
+  /** A message was revoked: update memory, lastMessage and unread. */
+  markRevoked(entry: ConversationEntry, message: Message, wasUnread: boolean): void {
+    if (entry.conversation.lastMessage.lastSequence === message.sequence) {
+      entry.conversation.lastMessage.isRevoked = true;
+      entry.conversation.lastMessage.revoker = message.revoker;
+    }
+    if (wasUnread && entry.conversation.unreadCount > 0) entry.conversation.unreadCount--;
+  }
+
+  hide(conversationID: string): void {
+    const entry = this.entries.get(conversationID);
+    if (!entry) return;
+    entry.hidden = true;
+    entry.readSeq = entry.lastSeq;
+    entry.conversation.unreadCount = 0;
+    entry.messages.clear();
+  }
+
+  /** Visible conversations: pinned first, then newest activity first. */
+  list(): Conversation[] {
+    return [...this.entries.values()]
+      .filter((e) => !e.hidden)
+      .map((e) => e.conversation)
+      .sort((a, b) => Number(b.isPinned) - Number(a.isPinned) || b.lastMessage.lastTime - a.lastMessage.lastTime || b.lastMessage.lastSequence - a.lastMessage.lastSequence);
+  }
+
+  /** Sum of unread over visible conversations that notify (spec §4.5 getTotalUnreadMessageCount). */
+  totalUnread(): number {
+    let total = 0;
+    for (const e of this.entries.values()) {
+      if (e.hidden) continue;
+      const remind = e.conversation.messageRemindType;
+      if (remind === '' || remind === 'AcceptAndNotify') total += e.conversation.unreadCount;
+    }
+    return total;
+  }
+}
