@@ -8,7 +8,7 @@ import { TIM } from './compat/tim.js';
 
 export default TIM;
 export { TIM, TIM as TencentCloudChat, VERSION } from './compat/tim.js';
-export { create } from './compat/create.js';
+export { create, createInstance } from './compat/create.js';
 export { EVENT, TSIGNALING } from './compat/event.js';
 export type { TimEventName, TimEventPayloads, TimEvent } from './compat/event.js';
 export { TYPES } from './compat/types.js';

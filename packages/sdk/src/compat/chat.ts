@@ -16,7 +16,7 @@ import { Message } from '../modules/message/message.js';
 import { isIntlApp } from '../modules/message/message-for-show.js';
 import { MessageManager, type MessageListPage } from '../modules/message/message-manager.js';
 import { Emitter } from './emitter.js';
-import { EVENT } from './event.js';
+import { EVENT, type TimEvent, type TimEventName } from './event.js';
 import { resolveServerUrl, type CreateOptions } from './options.js';
 import { Throttle } from './throttle.js';
 import { TYPES } from './types.js';
@@ -208,20 +208,23 @@ export class ChatSDK {
     return { code: 0, data: {} };
   }
 
-  on(eventName: string, handler: EventHandler, context?: unknown): void {
+  /** Listens to a `TIM.EVENT`; the handler receives `{name, data}` with `this` = `context`. */
+  on<N extends TimEventName>(eventName: N, handler: (event: TimEvent<N>) => void, context?: unknown): void {
     this.validateListener('on', eventName, handler);
     if (handler.name === '') this.log.debug(`on(${eventName}): anonymous handlers cannot be removed with off()`);
-    this.emitter.on(eventName, handler, context);
+    this.emitter.on(eventName, handler as EventHandler, context);
   }
 
-  off(eventName: string, handler: EventHandler, context?: unknown): void {
+  /** Removes a handler registered with `on`/`once` (same function reference). */
+  off<N extends TimEventName>(eventName: N, handler: (event: TimEvent<N>) => void, context?: unknown): void {
     this.validateListener('off', eventName, handler);
-    this.emitter.off(eventName, handler, context);
+    this.emitter.off(eventName, handler as EventHandler, context);
   }
 
-  once(eventName: string, handler: EventHandler, context?: unknown): void {
+  /** Like `on`, for one emission. Not exempt from the readiness gate in TIM v2; Parley lets it through like `on`. */
+  once<N extends TimEventName>(eventName: N, handler: (event: TimEvent<N>) => void, context?: unknown): void {
     this.validateListener('once', eventName, handler);
-    this.emitter.on(eventName, handler, context, true);
+    this.emitter.on(eventName, handler as EventHandler, context, true);
   }
 
   setLogLevel(level: LogLevel): void {

@@ -4,13 +4,19 @@ import type { CreateOptions } from './options.js';
 
 const instances = new Map<number, ChatSDK>();
 
-export function create(options: CreateOptions): ChatSDK | null {
+function parseSdkAppID(options: CreateOptions | undefined): number | null {
   const raw = (options as Partial<CreateOptions> | undefined)?.SDKAppID;
   const sdkAppID = typeof raw === 'number' ? Math.trunc(raw) : Number.parseInt(String(raw), 10);
   if (!Number.isFinite(sdkAppID)) {
     console.error('[parley] TIM.create: SDKAppID is missing or not a number');
     return null;
   }
+  return sdkAppID;
+}
+
+export function create(options: CreateOptions): ChatSDK | null {
+  const sdkAppID = parseSdkAppID(options);
+  if (sdkAppID === null) return null;
   const existing = instances.get(sdkAppID);
   if (existing) return existing;
   const instance = new ChatSDK(sdkAppID, options, (id) => {
@@ -18,4 +24,15 @@ export function create(options: CreateOptions): ChatSDK | null {
   });
   instances.set(sdkAppID, instance);
   return instance;
+}
+
+/**
+ * Parley extension: a new instance that is not shared through the
+ * per-SDKAppID cache — several users in one process (tests, bots, load
+ * tools). Browser apps should use `create`.
+ */
+export function createInstance(options: CreateOptions): ChatSDK | null {
+  const sdkAppID = parseSdkAppID(options);
+  if (sdkAppID === null) return null;
+  return new ChatSDK(sdkAppID, options, () => undefined);
 }

@@ -8,6 +8,8 @@
  * Every value is pinned by `test/unit/constants.test.ts`.
  */
 import type { TYPES } from './types.js';
+import type { Message } from '../modules/message/message.js';
+import type { Conversation } from '../modules/conversation/conversation.js';
 
 export const EVENT = {
   /** SDK ready after each successful login (login response + initial conversation sync done); data: none. */
@@ -105,18 +107,18 @@ type UserStatusType =
   | (typeof TYPES)['USER_STATUS_UNLOGINED'];
 
 /**
- * `event.data` type per event string. `unknown` / `unknown[]` are placeholders for SDK
- * objects (Message, Conversation, Group, Profile, Friend, …) until those types exist.
+ * `event.data` type per event string. `unknown` / `unknown[]` stand for objects of
+ * modules Parley does not serve yet (Group, Profile, Friend, …).
  */
 export interface TimEventPayloads {
   sdkStateReady: undefined;
   sdkStateNotReady: undefined;
   sdkDestroy: { SDKAppID: number };
   sdkReload: unknown;
-  onMessageReceived: unknown[];
-  onMessageModified: unknown[];
-  onMessageRevoked: unknown[];
-  onMessageReadByPeer: unknown[];
+  onMessageReceived: Message[];
+  onMessageModified: Message[];
+  onMessageRevoked: Message[];
+  onMessageReadByPeer: Message[];
   onMessageReadReceiptReceived: Array<
     | { groupID: string; messageID: string; readCount: number; unreadCount: number }
     | { userID: string; messageID: string; isPeerRead: true }
@@ -125,7 +127,7 @@ export interface TimEventPayloads {
   onMessageExtensionsDeleted: { messageID: string; keyList: string[] };
   onMessageReactionsUpdated: { messageID: string; reactionList: unknown[] };
   onRoomCustomDataReceived: unknown;
-  onConversationListUpdated: unknown[];
+  onConversationListUpdated: Conversation[];
   onTotalUnreadMessageCountUpdated: number;
   onConversationGroupListUpdated: unknown[];
   onConversationInGroupUpdated: unknown;
@@ -150,7 +152,7 @@ export interface TimEventPayloads {
   onMyFollowersListUpdated: unknown;
   onMyFollowingListUpdated: unknown;
   onMutualFollowersListUpdated: unknown;
-  kickedOut: { type: string };
+  kickedOut: { type: (typeof TYPES)['KICKED_OUT_MULT_ACCOUNT' | 'KICKED_OUT_MULT_DEVICE' | 'KICKED_OUT_USERSIG_EXPIRED' | 'KICKED_OUT_REST_API'] };
   error: { code: number; message: string };
   netStateChange: { state: NetState };
   onAllReceiveMessageOptUpdated: unknown;
