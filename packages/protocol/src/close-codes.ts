@@ -23,6 +23,8 @@ export const CloseCode = {
   ServerShutdown: 4007,
   /** The UserSig of this session expired while connected. Terminal (log in with a new one). */
   UserSigExpired: 4008,
+  /** A newer socket of the same SDK instance (same instanceID) logged in; this one is stale. Terminal for this socket. */
+  Replaced: 4009,
 } as const;
 
 export type CloseCodeValue = (typeof CloseCode)[keyof typeof CloseCode];
@@ -33,6 +35,7 @@ const TERMINAL: ReadonlySet<number> = new Set<number>([
   CloseCode.Kicked,
   CloseCode.UnsupportedVersion,
   CloseCode.UserSigExpired,
+  CloseCode.Replaced,
 ]);
 
 /** Whether a client should reconnect after the server closed with `code`. */

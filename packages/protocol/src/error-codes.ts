@@ -76,6 +76,8 @@ export const ErrorCode = {
   UserSigCheckFailedAlt: 70005,
   /** Legacy public-key signature verification failed. */
   UserSigPublicKeyFailed: 70009,
+  /** No verification key is configured for the app. */
+  UserSigKeyNotFound: 70016,
   /** UserSig identifier does not match the userID. */
   UserSigIdentifierMismatch: 70013,
   /** UserSig SDKAppID does not match the app. */
@@ -102,8 +104,6 @@ export const ErrorCode = {
   AlreadyLoggedIn: 95005,
   /** The client sends requests faster than the server allows. */
   RateLimited: 95006,
-  /** The request's ID was reused while the earlier request is still pending. */
-  DuplicateRequestId: 95007,
 } as const;
 
 export type ErrorCodeName = keyof typeof ErrorCode;

@@ -11,7 +11,7 @@ export interface LoginBody {
   platform: 'web' | 'node' | 'other';
   /** Random per-SDK-instance ID, stable across reconnects of one instance. */
   instanceID: string;
-  /** True when re-authenticating after a dropped connection (no kick of siblings of the same instance). */
+  /** True when re-authenticating after a dropped connection. Informational (logged); any older socket of the same instanceID is replaced either way. */
   resume?: boolean;
 }
 
@@ -24,7 +24,7 @@ export interface ListMessagesBody {
   conversationID: string;
   /** Return messages with seq < beforeSeq (omit for the newest). */
   beforeSeq?: number;
-  /** 1..15 (server clamps to its page limit). */
+  /** 1..100 accepted; the server clamps it to its page size (15). */
   count?: number;
 }
 

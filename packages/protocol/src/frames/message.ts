@@ -21,7 +21,7 @@ export interface WireMessageInput {
   payload: Record<string, unknown>;
   /** Client clock at creation, seconds. */
   clientTime: number;
-  /** 0..99,999,999. */
+  /** 0..4,294,967,295 accepted (TIM's SDK uses 0..99,999,999). */
   random: number;
   cloudCustomData?: string;
   priority?: WirePriority;

@@ -108,7 +108,11 @@ export interface ConversationDeletedPush {
   data: { conversationIDList: string[]; clearHistoryMessage: boolean };
 }
 
-/** This connection is being closed because of another login. Followed by a close with CloseCode.Kicked. */
+/**
+ * This connection is being closed by the server for `type`. Followed by a close with
+ * CloseCode.Kicked (multipleAccount) or CloseCode.UserSigExpired (userSigExpired).
+ * `multipleDevice` and `REST_API_Kick` are reserved for later server versions.
+ */
 export interface KickedPush {
   cmd: 'push.kicked';
   data: { type: 'multipleAccount' | 'multipleDevice' | 'userSigExpired' | 'REST_API_Kick' };

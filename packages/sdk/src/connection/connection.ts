@@ -70,6 +70,8 @@ export class Connection {
   private heartbeatTimer: ReturnType<typeof setInterval> | null = null;
   private lastReceivedAt = 0;
   private heartbeatIntervalMs = 30_000;
+  /** The server's inbound frame limit (from the login result); bigger frames would close the socket. */
+  private maxFrameBytes = 64 * 1024;
   private kicked: KickType | undefined;
   private firstLogin: { resolve: (r: LoginResult) => void; reject: (e: ImError) => void } | null = null;
   private readonly onOnline = () => {
@@ -111,6 +113,11 @@ export class Connection {
   /** Sends a request (queued while reconnecting); settles on response, timeout or stop. */
   request<K extends RequestCmd>(cmd: K, body: RequestBodies[K]): Promise<ResponseData[K]> {
     if (this.state === 'closed' || this.state === 'idle') return Promise.reject(new ImError(ErrorCode.NoNetwork, 'not connected'));
+    // An oversized frame would make the server close the socket (1009), and the re-sent request would do it again.
+    const bytes = utf8Length(JSON.stringify(body)) + 64;
+    if (bytes > this.maxFrameBytes) {
+      return Promise.reject(new ImError(ErrorCode.MessageBodyTooLarge, `request is ${bytes} bytes; the server accepts at most ${this.maxFrameBytes}`));
+    }
     const { promise } = this.requests.create(cmd, body);
     if (this.state === 'connected') this.requests.flush((f) => this.write(f));
     return promise;
@@ -162,6 +169,7 @@ export class Connection {
         this.attempt = 0;
         this.kicked = undefined;
         this.heartbeatIntervalMs = result.heartbeatIntervalMs;
+        this.maxFrameBytes = result.limits.maxFrameBytes;
         this.transition('connected');
         this.startHeartbeat();
         this.options.callbacks.onAuthenticated(result, isReconnect);
@@ -297,4 +305,18 @@ export class Connection {
     this.state = to;
     this.options.callbacks.onStateChange(to, from);
   }
+}
+
+function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) bytes += 1;
+    else if (code < 0x800) bytes += 2;
+    else if (code >= 0xd800 && code <= 0xdbff) {
+      bytes += 4;
+      i++;
+    } else bytes += 3;
+  }
+  return bytes;
 }

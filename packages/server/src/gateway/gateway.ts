@@ -136,12 +136,13 @@ export class Gateway {
       return;
     }
     const frame = decoded.frame;
-    if (connection.inFlight >= (this.options.maxInFlight ?? 256)) {
-      connection.send({ cmd: 'res', id: frame.id, code: ErrorCode.RateLimited, message: 'too many requests in flight' });
-      return;
-    }
+    // Heartbeats are answered before the in-flight limit: a busy connection is still alive.
     if (frame.cmd === 'ping') {
       connection.send({ cmd: 'res', id: frame.id, code: 0, data: { serverTime: this.clock.nowMs() } });
+      return;
+    }
+    if (connection.inFlight >= (this.options.maxInFlight ?? 256)) {
+      connection.send({ cmd: 'res', id: frame.id, code: ErrorCode.RateLimited, message: 'too many requests in flight' });
       return;
     }
     if (frame.cmd === 'login') {
@@ -162,8 +163,13 @@ export class Gateway {
         const { code, message } = this.toError(err, connection, frame.cmd);
         connection.send({ cmd: 'res', id: frame.id, code, message });
         if (frame.cmd === 'login') {
-          const closeCode = code === ErrorCode.UnsupportedProtocolVersion ? CloseCode.UnsupportedVersion : CloseCode.AuthFailed;
-          this.closeConnection(connection, closeCode, message);
+          if (code === ErrorCode.InternalError) {
+            // Not the client's fault: leave the socket open so it may retry the login.
+            if (connection.state === 'logging-in') connection.state = 'awaiting-login';
+          } else {
+            const closeCode = code === ErrorCode.UnsupportedProtocolVersion ? CloseCode.UnsupportedVersion : CloseCode.AuthFailed;
+            this.closeConnection(connection, closeCode, message);
+          }
         }
       })
       .finally(() => {
@@ -207,13 +213,7 @@ export class Gateway {
     connection.platform = frame.body.platform;
     connection.openedAt = this.clock.nowMs();
     this.registry.add(connection);
-    const msLeft = expiresAt * 1000 - this.clock.nowMs();
-    if (msLeft < 2 ** 31 - 1) {
-      connection.sigExpiryTimer = setTimeout(() => {
-        connection.send({ cmd: 'push.kicked', data: { type: 'userSigExpired' } });
-        this.closeConnection(connection, CloseCode.UserSigExpired, 'UserSig expired');
-      }, Math.max(0, msLeft));
-    }
+    this.armSigExpiry(connection, expiresAt);
     await this.broker.publishToUser(userID, {
       kind: 'session-opened',
       connectionID: connection.id,
@@ -239,13 +239,29 @@ export class Gateway {
     };
   }
 
+  /** Kicks the connection when its UserSig expires; re-arms in steps because timers cap at ~24.8 days. */
+  private armSigExpiry(connection: ClientConnection, expiresAt: number): void {
+    const msLeft = expiresAt * 1000 - this.clock.nowMs();
+    const step = Math.min(Math.max(0, msLeft), 2 ** 31 - 1);
+    connection.sigExpiryTimer = setTimeout(() => {
+      if (connection.state !== 'ready') return;
+      if (expiresAt * 1000 > this.clock.nowMs()) {
+        this.armSigExpiry(connection, expiresAt);
+        return;
+      }
+      connection.send({ cmd: 'push.kicked', data: { type: 'userSigExpired' } });
+      this.closeConnection(connection, CloseCode.UserSigExpired, 'UserSig expired');
+    }, step);
+    connection.sigExpiryTimer.unref();
+  }
+
   private caller(connection: ClientConnection): { userID: string; connectionID: string } {
     return { userID: connection.userID, connectionID: connection.id };
   }
 
   private kick({ connection, reason }: KickRequest): void {
     if (reason === 'replaced') {
-      this.closeConnection(connection, CloseCode.ServerShutdown, 'replaced by a newer connection of the same instance');
+      this.closeConnection(connection, CloseCode.Replaced, 'replaced by a newer connection of the same instance');
       return;
     }
     connection.send({ cmd: 'push.kicked', data: { type: reason } });
