@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import SummaryReporter from './scripts/summary-reporter.js';
 
 export default defineConfig({
   test: {
@@ -7,6 +8,6 @@ export default defineConfig({
     hookTimeout: 30_000,
     // Integration tests start real servers; keep parallelism modest on 2 cores.
     maxWorkers: 2,
-    reporters: process.env['CI'] ? ['default'] : ['default'],
+    reporters: ['default', new SummaryReporter()],
   },
 });
