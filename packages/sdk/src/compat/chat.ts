@@ -70,6 +70,8 @@ export class ChatSDK {
   private notReadyReason: number = ErrorCode.UserNotLoggedIn;
   private userID = '';
   private loginStartedAt = 0;
+  /** Bumped by every login and logout; a login whose epoch is no longer current was abandoned. */
+  private loginEpoch = 0;
   private clockOffsetMs = 0;
   private lastNetState = '';
   private lastTotalUnread = 0;
@@ -126,6 +128,9 @@ export class ChatSDK {
   private async doLogin(userID: string, userSig: string): Promise<ImResponse<Record<string, unknown>>> {
     this.connection?.stop();
     this.resetState();
+    const epoch = ++this.loginEpoch;
+    const abandoned = () => epoch !== this.loginEpoch;
+    let ownConnection: Connection | null = null;
     this.session = 'loggingIn';
     this.notReadyReason = ErrorCode.LoggingIn;
     this.loginStartedAt = Date.now();
@@ -135,6 +140,7 @@ export class ChatSDK {
       const url = resolveServerUrl(this.options);
       if (!url) throw new ImError(ErrorCode.NetworkError, 'no server address: pass serverUrl to TIM.create');
       const WebSocketCtor = await resolveWebSocket(this.options.WebSocket);
+      if (abandoned()) throw new ImError(ErrorCode.LoginFailed, 'login was cancelled by logout or a newer login');
       const connection = new Connection({
         url,
         WebSocket: WebSocketCtor,
@@ -159,10 +165,11 @@ export class ChatSDK {
           onTerminal: (reason) => this.onTerminal(connection, reason),
         },
       });
+      ownConnection = connection;
       this.connection = connection;
       const result = await connection.start();
       const { conversations } = await connection.request('conv.sync', {});
-      if (this.connection !== connection) throw new ImError(ErrorCode.LoginFailed, 'login was superseded');
+      if (abandoned() || this.connection !== connection) throw new ImError(ErrorCode.LoginFailed, 'login was superseded');
       for (const row of conversations) this.conversations.applyWire(row, true);
       this.session = 'ready';
       this.notReadyReason = 0;
@@ -171,10 +178,13 @@ export class ChatSDK {
       return { code: 0, data: { actionStatus: 'OK', errorCode: 0, errorInfo: '', userID: result.userID, serverTime: result.serverTime } };
     } catch (err) {
       const error = ImError.from(err, ErrorCode.LoginFailed);
-      this.connection?.stop();
-      this.connection = null;
-      this.session = 'loggedOut';
-      this.notReadyReason = ErrorCode.LoginFailed;
+      ownConnection?.stop();
+      // An abandoned login must not tear down what logout or a newer login set up.
+      if (!abandoned()) {
+        if (this.connection === ownConnection) this.connection = null;
+        this.session = 'loggedOut';
+        this.notReadyReason = ErrorCode.LoginFailed;
+      }
       throw error;
     }
   }
@@ -185,6 +195,7 @@ export class ChatSDK {
         throw new ImError(ErrorCode.UserNotLoggedIn, 'not logged in');
       }
     }
+    this.loginEpoch++; // cancels a login still in progress
     const connection = this.connection;
     this.connection = null;
     if (connection && connection.current === 'connected') {

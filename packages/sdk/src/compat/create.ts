@@ -14,6 +14,14 @@ function parseSdkAppID(options: CreateOptions | undefined): number | null {
   return sdkAppID;
 }
 
+/**
+ * Typed like Tencent's d.ts: a numeric SDKAppID gives a `ChatSDK`, so
+ * `const tim = TIM.create({ SDKAppID: 1400000000 }); tim.on(...)` compiles in
+ * strict apps. A string SDKAppID may not parse, so it is typed `| null`.
+ * (At runtime a non-finite number such as NaN still returns null.)
+ */
+export function create(options: CreateOptions & { SDKAppID: number }): ChatSDK;
+export function create(options: CreateOptions): ChatSDK | null;
 export function create(options: CreateOptions): ChatSDK | null {
   const sdkAppID = parseSdkAppID(options);
   if (sdkAppID === null) return null;

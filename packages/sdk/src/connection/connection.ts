@@ -128,7 +128,13 @@ export class Connection {
     if (this.state === 'closed') return;
     this.transition('closed');
     this.teardown(closeCode);
-    this.requests.rejectAll(new ImError(ErrorCode.NoNetwork, 'connection closed'));
+    const err = new ImError(ErrorCode.NoNetwork, 'connection closed');
+    this.requests.rejectAll(err);
+    // A start() still waiting for its first login settles now, not at its timeout.
+    if (this.firstLogin) {
+      this.firstLogin.reject(err);
+      this.firstLogin = null;
+    }
   }
 
   /** Test hook and `online` handler: drop the current socket and reconnect now. */
@@ -142,6 +148,8 @@ export class Connection {
 
   private openSocket(): void {
     this.transition('connecting');
+    // A state listener may have stopped us (e.g. logout from a NET_STATE_CHANGE handler): open nothing.
+    if (this.state !== 'connecting') return;
     const generation = ++this.socketGeneration;
     const current = () => generation === this.socketGeneration;
     this.transport = openWebSocketTransport(this.options.WebSocket, this.options.url, {

@@ -178,7 +178,9 @@ export class MessageService {
     const convKey = c2cKey(caller.userID, peer);
     const now = nowSeconds(this.clock);
     const outcome = await this.storage.transaction(async (tx) => {
-      const message = await tx.messages.findInConversation(convKey, messageID);
+      // IDs are unique per sender, not per conversation: prefer the caller's own message with this ID.
+      const own = await tx.messages.findByClientID(caller.userID, messageID);
+      const message = own && own.convKey === convKey ? own : await tx.messages.findInConversation(convKey, messageID);
       if (!message) throw new ServiceError(ErrorCode.RevokeMessageNotFound, `message ${messageID} not found in ${conversationID}`);
       if (message.from !== caller.userID) throw new ServiceError(ErrorCode.NoPermission, 'only the sender may revoke a message');
       if (message.isRevoked) return { message, changed: false };
