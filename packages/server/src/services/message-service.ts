@@ -178,11 +178,14 @@ export class MessageService {
     const convKey = c2cKey(caller.userID, peer);
     const now = nowSeconds(this.clock);
     const outcome = await this.storage.transaction(async (tx) => {
-      // IDs are unique per sender, not per conversation: prefer the caller's own message with this ID.
+      // IDs are unique per sender, not per conversation: look for the caller's own message first.
       const own = await tx.messages.findByClientID(caller.userID, messageID);
-      const message = own && own.convKey === convKey ? own : await tx.messages.findInConversation(convKey, messageID);
-      if (!message) throw new ServiceError(ErrorCode.RevokeMessageNotFound, `message ${messageID} not found in ${conversationID}`);
-      if (message.from !== caller.userID) throw new ServiceError(ErrorCode.NoPermission, 'only the sender may revoke a message');
+      const message = own && own.convKey === convKey ? own : null;
+      if (!message) {
+        const theirs = peer === caller.userID ? null : await tx.messages.findByClientID(peer, messageID);
+        if (theirs && theirs.convKey === convKey) throw new ServiceError(ErrorCode.NoPermission, 'only the sender may revoke a message');
+        throw new ServiceError(ErrorCode.RevokeMessageNotFound, `message ${messageID} not found in ${conversationID}`);
+      }
       if (message.isRevoked) return { message, changed: false };
       if (now - message.time > this.limits.revokeWindowSeconds) {
         throw new ServiceError(ErrorCode.RevokeTimeLimitExceeded, `the revoke window of ${this.limits.revokeWindowSeconds} s has passed`);

@@ -66,7 +66,6 @@ export interface UserRepository {
 
 export interface MessageRepository {
   findByClientID(from: string, id: string): Promise<StoredMessage | null>;
-  findInConversation(convKey: string, id: string): Promise<StoredMessage | null>;
   insert(message: StoredMessage): Promise<void>;
   /** Newest-first page: seq < beforeSeq (if given) and seq > minSeqExclusive. */
   listBefore(convKey: string, beforeSeq: number | null, minSeqExclusive: number, limit: number): Promise<StoredMessage[]>;

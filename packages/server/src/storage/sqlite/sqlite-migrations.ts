@@ -1,4 +1,6 @@
 /** Schema migrations for the SQLite backend, applied in order at start (PRAGMA user_version tracks progress). */
+// Every index costs a page write per message: messages keep only the primary key
+// (conv_key, seq) and the idempotency key (sender, id); revoked rows get a partial index.
 export const SQLITE_MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE users (
@@ -37,9 +39,7 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     PRIMARY KEY (conv_key, seq)
   ) WITHOUT ROWID;
   CREATE UNIQUE INDEX messages_client_id ON messages (sender, id);
-  CREATE INDEX messages_conv_id ON messages (conv_key, id);
   CREATE INDEX messages_revoked ON messages (conv_key, sender, sender_ord) WHERE revoked = 1;
-  CREATE INDEX messages_sender_seq ON messages (conv_key, sender, seq);
 
   CREATE TABLE user_conversations (
     owner           TEXT    NOT NULL,

@@ -129,10 +129,6 @@ export function createSqliteRepositories(db: SqliteHandle): StorageRepositories 
       const r = s.get('SELECT * FROM messages WHERE sender = ? AND id = ?').get(from, id) as MessageRecord | undefined;
       return r ? toMessage(r) : null;
     },
-    async findInConversation(convKey, id) {
-      const r = s.get('SELECT * FROM messages WHERE conv_key = ? AND id = ?').get(convKey, id) as MessageRecord | undefined;
-      return r ? toMessage(r) : null;
-    },
     async insert(m) {
       s.get(
         `INSERT INTO messages (conv_key, seq, id, conv_type, sender, receiver, sender_ord, time, client_time, random, type, payload,
@@ -186,10 +182,11 @@ export function createSqliteRepositories(db: SqliteHandle): StorageRepositories 
       return r.n;
     },
     async senderOrdAt(convKey, sender, seq) {
-      const r = s.get('SELECT MAX(sender_ord) AS o FROM messages WHERE conv_key = ? AND sender = ? AND seq <= ?').get(convKey, sender, seq) as {
-        o: number | null;
-      };
-      return r.o ?? 0;
+      // Walks the primary key backwards from `seq`; only partial reads (upToSeq < last) get here.
+      const r = s.get('SELECT sender_ord AS o FROM messages WHERE conv_key = ? AND seq <= ? AND sender = ? ORDER BY seq DESC LIMIT 1').get(convKey, seq, sender) as
+        | { o: number }
+        | undefined;
+      return r?.o ?? 0;
     },
   };
 
