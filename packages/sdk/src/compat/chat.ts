@@ -3,7 +3,7 @@
  * readiness gate, parameter validation, `{code, data}` envelopes and TIM
  * events live here; the work is done by the connection and the managers.
  */
-import { ErrorCode, PROTOCOL_VERSION, isValidUserID, parseConversationID, type LoginResult } from '@parley/protocol';
+import { ErrorCode, PROTOCOL_VERSION, isValidUserID, parseConversationID, type LoginResult, type PushFrame } from '@parley/protocol';
 import { Connection, type TerminalReason } from '../connection/connection.js';
 import { netStateOf, type ConnectionState } from '../connection/connection-state.js';
 import { FullJitterBackoff } from '../connection/reconnect-policy.js';
@@ -76,6 +76,8 @@ export class ChatSDK {
   private lastNetState = '';
   private lastTotalUnread = 0;
   private messageCounter = 0;
+  /** Pushes that arrived during login, before the conversation sync was applied; replayed after SDK_READY. */
+  private pushesDuringLogin: PushFrame[] = [];
 
   /** @internal Use `TIM.create`. */
   constructor(
@@ -160,7 +162,10 @@ export class ChatSDK {
           onStateChange: (state) => this.onConnectionState(connection, state),
           onAuthenticated: (result, isReconnect) => this.onAuthenticated(connection, result, isReconnect),
           onPush: (frame) => {
-            if (this.connection === connection && this.session === 'ready') this.messages.handlePush(frame);
+            if (this.connection !== connection) return;
+            if (this.session === 'ready') this.messages.handlePush(frame);
+            // The sync answer may not include what was pushed while it was being built: keep it.
+            else if (this.session === 'loggingIn') this.pushesDuringLogin.push(frame);
           },
           onTerminal: (reason) => this.onTerminal(connection, reason),
         },
@@ -175,10 +180,15 @@ export class ChatSDK {
       this.notReadyReason = 0;
       this.conversationsChanged();
       this.emitter.emit(EVENT.SDK_READY);
+      // Sequences already in the sync are dropped as duplicates; anything newer is delivered live.
+      const early = this.pushesDuringLogin;
+      this.pushesDuringLogin = [];
+      if (this.connection === connection && this.session === 'ready') for (const frame of early) this.messages.handlePush(frame);
       return { code: 0, data: { actionStatus: 'OK', errorCode: 0, errorInfo: '', userID: result.userID, serverTime: result.serverTime } };
     } catch (err) {
       const error = ImError.from(err, ErrorCode.LoginFailed);
       ownConnection?.stop();
+      if (!abandoned()) this.pushesDuringLogin = [];
       // An abandoned login must not tear down what logout or a newer login set up.
       if (!abandoned()) {
         if (this.connection === ownConnection) this.connection = null;
@@ -597,6 +607,7 @@ export class ChatSDK {
     this.conversations.reset();
     this.lastTotalUnread = 0;
     this.lastNetState = '';
+    this.pushesDuringLogin = [];
   }
 }
 

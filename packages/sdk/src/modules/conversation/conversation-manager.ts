@@ -14,8 +14,16 @@ export interface ConversationEntry {
   peer: string;
   lastSeq: number;
   readSeq: number;
+  /**
+   * Last sequence covered by the server's unread count applied last: incoming
+   * messages at or below it are already in `unreadCount` when delivered later
+   * (gap fill), so only those above it are counted here.
+   */
+  unreadBaseSeq: number;
   peerReadSeq: number;
   hidden: boolean;
+  /** Order of the latest local lastMessage change (ties within one second of `lastTime`). */
+  activity: number;
   tracker: SequenceTracker<Message>;
   /** Messages held in memory, by ID (history pages, live messages, own sends). */
   messages: Map<string, Message>;
@@ -23,6 +31,7 @@ export interface ConversationEntry {
 
 export class ConversationManager {
   private readonly entries = new Map<string, ConversationEntry>();
+  private activityCounter = 0;
 
   constructor(
     private readonly intl: boolean,
@@ -48,8 +57,10 @@ export class ConversationManager {
       peer,
       lastSeq: baseline,
       readSeq: 0,
+      unreadBaseSeq: baseline,
       peerReadSeq: 0,
       hidden: false,
+      activity: 0,
       tracker: new SequenceTracker<Message>(baseline),
       messages: new Map(),
     };
@@ -70,7 +81,7 @@ export class ConversationManager {
     entry.peerReadSeq = Math.max(entry.peerReadSeq, wire.peerReadSeq);
     entry.hidden = wire.hidden;
     const c = entry.conversation;
-    c.unreadCount = wire.unreadCount;
+    this.applyServerUnread(entry, wire.unreadCount, wire.lastSeq);
     c.peerReadTime = wire.peerReadTime;
     if (wire.lastMessage) {
       const m = entry.messages.get(wire.lastMessage.ID) ?? Message.fromWire(wire.lastMessage, this.me());
@@ -94,12 +105,28 @@ export class ConversationManager {
     if (message.sequence >= entry.lastSeq) {
       entry.lastSeq = message.sequence;
       entry.conversation.lastMessage = lastMessageOf(message, false, this.intl);
+      entry.activity = ++this.activityCounter;
     }
     if (message.flow === 'in') {
       if (message.nick) entry.conversation.userProfile.nick = message.nick;
       if (message.avatar) entry.conversation.userProfile.avatar = message.avatar;
-      if (message.sequence > entry.readSeq && !message.isRevoked) entry.conversation.unreadCount++;
+      if (message.sequence > Math.max(entry.readSeq, entry.unreadBaseSeq) && !message.isRevoked) entry.conversation.unreadCount++;
     }
+  }
+
+  /**
+   * Takes the server's unread count, which covers sequences up to
+   * `serverLastSeq`, plus what was delivered here above that (pushes can
+   * overtake the response that carries the count).
+   */
+  applyServerUnread(entry: ConversationEntry, serverUnread: number, serverLastSeq: number): void {
+    entry.unreadBaseSeq = serverLastSeq;
+    const floor = Math.max(serverLastSeq, entry.readSeq);
+    let above = 0;
+    for (const m of entry.messages.values()) {
+      if (m.flow === 'in' && !m.isRevoked && m.sequence > floor && m.sequence <= entry.tracker.watermark) above++;
+    }
+    entry.conversation.unreadCount = serverUnread + above;
   }
 
   /** The user read up to `readSeq` (here or on another instance). */
@@ -146,10 +173,16 @@ export class ConversationManager {
 
   /** Visible conversations: pinned first, then newest activity first. */
   list(): Conversation[] {
+    // lastTime is in seconds: within one second the conversation that changed last here comes first.
     return [...this.entries.values()]
       .filter((e) => !e.hidden)
-      .map((e) => e.conversation)
-      .sort((a, b) => Number(b.isPinned) - Number(a.isPinned) || b.lastMessage.lastTime - a.lastMessage.lastTime || b.lastMessage.lastSequence - a.lastMessage.lastSequence);
+      .sort(
+        (a, b) =>
+          Number(b.conversation.isPinned) - Number(a.conversation.isPinned) ||
+          b.conversation.lastMessage.lastTime - a.conversation.lastMessage.lastTime ||
+          b.activity - a.activity,
+      )
+      .map((e) => e.conversation);
   }
 
   /** Sum of unread over visible conversations that notify (spec §4.5 getTotalUnreadMessageCount). */

@@ -43,6 +43,13 @@ export class MessageManager {
   /** Conversations with a gap fill running (one at a time per conversation). */
   private readonly filling = new Map<string, Promise<void>>();
   private readonly gapTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  /**
+   * Stored-message sends of this instance without an ack yet (in flight, or
+   * failed: the server may still have stored them). When one shows up through
+   * a push or a gap fill — its ack was lost to a dropped socket — it is the
+   * app's own instance that gets updated, never a MESSAGE_RECEIVED.
+   */
+  private readonly unacked = new Map<string, Message>();
 
   constructor(private readonly deps: MessageManagerDeps) {}
 
@@ -50,12 +57,14 @@ export class MessageManager {
     for (const t of this.gapTimers.values()) clearTimeout(t);
     this.gapTimers.clear();
     this.filling.clear();
+    this.unacked.clear();
   }
 
   /** Sends (or re-sends: same ID, so the server returns the original) and updates the message in place. */
   async send(message: Message, onlineUserOnly: boolean): Promise<Message> {
     message.status = 'unSend';
     message._onlineOnlyFlag = onlineUserOnly;
+    if (!onlineUserOnly) this.unacked.set(message.ID, message);
     try {
       const { message: wire } = await this.deps.request('msg.send', {
         message: {
@@ -75,7 +84,10 @@ export class MessageManager {
       });
       message.applyWire(wire, this.deps.me());
       message.status = 'success';
+      this.unacked.delete(message.ID);
     } catch (err) {
+      // Already seen stored (through a sync while the ack was lost): it was sent.
+      if (message.status === 'success' && !this.unacked.has(message.ID)) return message;
       message.status = 'fail';
       throw ImError.from(err, ErrorCode.MessageSendFail).withData({ message });
     }
@@ -129,7 +141,7 @@ export class MessageManager {
   async setRead(entry: ConversationEntry): Promise<void> {
     const { conversation } = await this.deps.request('msg.read', { conversationID: entry.conversation.conversationID });
     this.deps.conversations.markRead(entry, conversation.readSeq);
-    entry.conversation.unreadCount = conversation.unreadCount;
+    this.deps.conversations.applyServerUnread(entry, conversation.unreadCount, conversation.lastSeq);
     this.deps.events.conversationsChanged();
   }
 
@@ -163,12 +175,9 @@ export class MessageManager {
       const known = this.deps.conversations.get(row.conversationID);
       // Unknown here means it was created after the last sync: everything in it is new.
       const entry = known ?? this.deps.conversations.create(row.conversationID, row.peer, 0);
-      const unreadBefore = entry.conversation.unreadCount;
+      // Takes the server's unread (up to row.lastSeq); the gap fill below counts only what lies above it.
       this.deps.conversations.applyWire(row, false);
-      // applyWire takes the server's unread; gap fill below must not count the same messages again.
-      entry.conversation.unreadCount = unreadBefore;
-      if (row.lastSeq > entry.tracker.watermark || entry.tracker.hasGap) fills.push(this.fillGap(row.conversationID, row.unreadCount));
-      else entry.conversation.unreadCount = row.unreadCount;
+      if (row.lastSeq > entry.tracker.watermark || entry.tracker.hasGap) fills.push(this.fillGap(row.conversationID));
     }
     await Promise.all(fills);
     this.deps.events.conversationsChanged();
@@ -224,8 +233,24 @@ export class MessageManager {
 
   private deliver(entry: ConversationEntry, messages: Message[]): void {
     if (messages.length === 0) return;
-    for (const m of messages) this.deps.conversations.recordMessage(entry, m);
-    this.deps.events.received(messages);
+    const received: Message[] = [];
+    for (const m of messages) {
+      const own = m.flow === 'out' ? this.unacked.get(m.ID) : undefined;
+      if (own) {
+        // One of this instance's own sends whose ack was lost: confirm the app's instance, emit nothing.
+        this.unacked.delete(m.ID);
+        own.sequence = m.sequence;
+        own.time = m.time;
+        own.isRevoked = m.isRevoked;
+        own.revoker = m.revoker;
+        own.status = 'success';
+        this.deps.conversations.recordMessage(entry, own);
+        continue;
+      }
+      this.deps.conversations.recordMessage(entry, m);
+      received.push(m);
+    }
+    if (received.length > 0) this.deps.events.received(received);
   }
 
   private scheduleGapFill(conversationID: string): void {
@@ -242,9 +267,9 @@ export class MessageManager {
   }
 
   /** Pulls (watermark, last] from the server and delivers what was missing, in order. */
-  private fillGap(conversationID: string, serverUnread?: number): Promise<void> {
+  private fillGap(conversationID: string): Promise<void> {
     const running = this.filling.get(conversationID);
-    if (running) return running.then(() => this.fillGap(conversationID, serverUnread));
+    if (running) return running.then(() => this.fillGap(conversationID));
     const job = (async () => {
       const entry = this.deps.conversations.get(conversationID);
       if (!entry) return;
@@ -255,7 +280,6 @@ export class MessageManager {
         this.deliver(entry, entry.tracker.fill(items, res.upToSeq));
         if (!res.hasMore) break;
       }
-      if (serverUnread !== undefined) entry.conversation.unreadCount = serverUnread;
       this.deps.events.conversationsChanged();
     })()
       .catch((err: unknown) => {
