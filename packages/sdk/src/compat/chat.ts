@@ -16,6 +16,7 @@ import { Message } from '../modules/message/message.js';
 import { isIntlApp } from '../modules/message/message-for-show.js';
 import { MessageManager, type MessageListPage } from '../modules/message/message-manager.js';
 import { Emitter } from './emitter.js';
+import { MessageFactory, type CreatorName, type CreatorOptions } from './message-factory.js';
 import { EVENT, type TimEvent, type TimEventName } from './event.js';
 import { resolveServerUrl, type CreateOptions } from './options.js';
 import { Throttle } from './throttle.js';
@@ -53,18 +54,16 @@ const KICK_REASON: Record<string, number> = {
 
 type EventHandler = (event: { name: string; data: unknown }) => void;
 
-type CreatorOptions = Record<string, unknown> & { to?: unknown; conversationType?: unknown; payload?: unknown };
-
 export class ChatSDK {
   private readonly log = new Logger();
   private readonly emitter = new Emitter(this.log);
   private readonly conversations: ConversationManager;
   private readonly messages: MessageManager;
   private readonly plugins = new Map<string, unknown>();
-  private readonly created = new WeakSet<Message>();
   private readonly convThrottle: Throttle;
   private readonly unreadThrottle: Throttle;
   private readonly instanceID = randomTag(12);
+  private readonly factory = new MessageFactory(this.instanceID, () => this.userID, this.log);
   private connection: Connection | null = null;
   private session: SessionState = 'loggedOut';
   private notReadyReason: number = ErrorCode.UserNotLoggedIn;
@@ -75,7 +74,6 @@ export class ChatSDK {
   private clockOffsetMs = 0;
   private lastNetState = '';
   private lastTotalUnread = 0;
-  private messageCounter = 0;
   /** Pushes that arrived during login, before the conversation sync was applied; replayed after SDK_READY. */
   private pushesDuringLogin: PushFrame[] = [];
 
@@ -188,9 +186,9 @@ export class ChatSDK {
     } catch (err) {
       const error = ImError.from(err, ErrorCode.LoginFailed);
       ownConnection?.stop();
-      if (!abandoned()) this.pushesDuringLogin = [];
       // An abandoned login must not tear down what logout or a newer login set up.
       if (!abandoned()) {
+        this.pushesDuringLogin = [];
         if (this.connection === ownConnection) this.connection = null;
         this.session = 'loggedOut';
         this.notReadyReason = ErrorCode.LoginFailed;
@@ -279,45 +277,23 @@ export class ChatSDK {
   // ---------------------------------------------------------------- messages
 
   createTextMessage(options: CreatorOptions): Message {
-    return this.creator('createTextMessage', options, (v, payload) => ({ type: TYPES.MSG_TEXT, payload: { text: v.requiredString(payload['text'], 'payload.text') } }));
+    return this.creator('createTextMessage', options);
   }
 
   createTextAtMessage(options: CreatorOptions): Message {
-    return this.creator('createTextAtMessage', options, (v, payload) => {
-      const text = v.requiredString(payload['text'], 'payload.text');
-      const atUserList = payload['atUserList'] ?? [];
-      if (!Array.isArray(atUserList) || !atUserList.every((u) => typeof u === 'string')) v.fail('payload.atUserList must be an array of strings');
-      return { type: TYPES.MSG_TEXT, payload: { text, atUserList } };
-    });
+    return this.creator('createTextAtMessage', options);
   }
 
   createCustomMessage(options: CreatorOptions): Message {
-    return this.creator('createCustomMessage', options, (v, payload) => ({
-      type: TYPES.MSG_CUSTOM,
-      payload: {
-        data: v.optionalString(payload['data'], 'payload.data') ?? '',
-        description: v.optionalString(payload['description'], 'payload.description') ?? '',
-        extension: v.optionalString(payload['extension'], 'payload.extension') ?? '',
-      },
-    }));
+    return this.creator('createCustomMessage', options);
   }
 
   createFaceMessage(options: CreatorOptions): Message {
-    return this.creator('createFaceMessage', options, (v, payload) => ({
-      type: TYPES.MSG_FACE,
-      payload: { index: v.requiredNumber(payload['index'], 'payload.index'), data: v.requiredString(payload['data'], 'payload.data') },
-    }));
+    return this.creator('createFaceMessage', options);
   }
 
   createLocationMessage(options: CreatorOptions): Message {
-    return this.creator('createLocationMessage', options, (v, payload) => ({
-      type: TYPES.MSG_LOCATION,
-      payload: {
-        description: v.requiredString(payload['description'], 'payload.description'),
-        longitude: v.requiredNumber(payload['longitude'], 'payload.longitude'),
-        latitude: v.requiredNumber(payload['latitude'], 'payload.latitude'),
-      },
-    }));
+    return this.creator('createLocationMessage', options);
   }
 
   sendMessage(message: Message, options?: { onlineUserOnly?: boolean; offlinePushInfo?: unknown; messageControlInfo?: unknown }): Promise<ImResponse<{ message: Message }>> {
@@ -497,41 +473,12 @@ export class ChatSDK {
     return gated as unknown as T;
   }
 
-  private creator(api: string, options: CreatorOptions, build: (v: Validator, payload: Record<string, unknown>) => { type: string; payload: Record<string, unknown> }): Message {
-    const gated = this.gateSync<Message>(api);
-    if (gated !== undefined) return gated;
-    const v = new Validator(this.log, api);
-    const o = v.object(options, 'options');
-    const to = v.requiredString(o['to'], 'to');
-    const conversationType = v.requiredString(o['conversationType'], 'conversationType');
-    const payload = v.object(o['payload'], 'payload');
-    const { type, payload: content } = build(v, payload);
-    const m = new Message();
-    const now = Math.floor(Date.now() / 1000);
-    m.random = Math.floor(Math.random() * 100_000_000);
-    m.clientSequence = ++this.messageCounter;
-    m.ID = `${this.instanceID}${m.clientSequence.toString(36)}-${now}-${m.random}`;
-    m.type = type;
-    m.payload = content;
-    m.to = to;
-    m.conversationType = conversationType as Message['conversationType'];
-    m.conversationID = (conversationType === TYPES.CONV_GROUP ? 'GROUP' : 'C2C') + to;
-    m.from = this.userID;
-    m.flow = 'out';
-    m.time = now;
-    m.clientTime = now;
-    m.status = 'unSend';
-    m.isRead = true;
-    m.priority = priorityOf(o['priority']);
-    m.cloudCustomData = v.optionalString(o['cloudCustomData'], 'cloudCustomData') ?? '';
-    m.needReadReceipt = o['needReadReceipt'] === true;
-    if (Array.isArray(content['atUserList'])) m.atUserList = content['atUserList'] as string[];
-    this.created.add(m);
-    return m;
+  private creator(api: CreatorName, options: CreatorOptions): Message {
+    return this.gateSync<Message>(api) ?? this.factory.create(api, options);
   }
 
   private async sendPipeline(message: Message, onlineUserOnly: boolean): Promise<{ message: Message }> {
-    if (!this.created.has(message)) throw new ImError(ErrorCode.MessageSendNeedMessageInstance, 'sendMessage needs a message created by this instance');
+    if (!this.factory.owns(message)) throw new ImError(ErrorCode.MessageSendNeedMessageInstance, 'sendMessage needs a message created by this instance');
     if (message.conversationType !== TYPES.CONV_C2C && message.conversationType !== TYPES.CONV_GROUP) {
       message.status = 'fail';
       throw new ImError(ErrorCode.MessageSendInvalidConversationType, `invalid conversationType "${String(message.conversationType)}"`, { message });
@@ -609,13 +556,6 @@ export class ChatSDK {
     this.lastNetState = '';
     this.pushesDuringLogin = [];
   }
-}
-
-function priorityOf(value: unknown): string {
-  if (value === 1 || value === 'High') return 'High';
-  if (value === 3 || value === 'Low') return 'Low';
-  if (value === 4 || value === 'Lowest') return 'Lowest';
-  return 'Normal';
 }
 
 function randomTag(length: number): string {
