@@ -58,12 +58,44 @@ export const ErrorCode = {
   RevokeTimeLimitExceeded: 20016,
   /** Message body too large. */
   MessageBodyTooLarge: 80002,
+  /** The sender may not send (profile `adminForbidType` is `AdminForbid_Type_SendOut`). */
+  SendForbidden: 20012,
   /** Revoke: message not found. */
   RevokeMessageNotFound: 10030,
   /** Insufficient permission (e.g. revoking someone else's message). */
   NoPermission: 10007,
   /** Invalid parameters. */
   InvalidParameters: 10004,
+
+  // ---- SDK-side: profile and blacklist ----
+  /** `updateMyProfile`: unknown key or invalid value. */
+  UpdateProfileInvalidParam: 2721,
+  /** `updateMyProfile`: nothing to update. */
+  UpdateProfileNoKey: 2722,
+  /** `addToBlacklist([self])`. */
+  CannotAddSelfToBlacklist: 2742,
+
+  // ---- Server: profile (Tencent 40000 range) ----
+  /** Invalid profile request parameters. */
+  ProfileInvalidParameters: 40001,
+  /** The requested account does not exist. */
+  ProfileAccountNotFound: 40003,
+  /** Unknown profile tag (field name). */
+  ProfileTagNotFound: 40009,
+  /** A profile value is longer than 500 bytes. */
+  ProfileValueTooLong: 40601,
+  /** A standard profile field has a value outside its allowed set. */
+  ProfileInvalidStandardValue: 40605,
+  /** A profile value has the wrong type. */
+  ProfileValueTypeMismatch: 40610,
+
+  // ---- Server: relationship / blacklist (Tencent 30000 range) ----
+  /** Invalid relationship request parameters (e.g. too many IDs in one call, blocking yourself). */
+  RelationInvalidParameters: 30001,
+  /** A userID in the request does not exist. */
+  RelationAccountNotFound: 30003,
+  /** The blacklist is full. */
+  BlacklistFull: 30013,
 
   // ---- Server: account / UserSig (Tencent 70000 range) ----
   /** UserSig expired. */

@@ -20,6 +20,8 @@ export type { ParsedConversationID } from './ids.js';
 export { decodeClientFrame, decodeServerFrame, encodeFrame, REQUEST_COMMANDS } from './codec/json-codec.js';
 export type { DecodeResult } from './codec/json-codec.js';
 export type { WireConversationType, WirePriority, WireMessageInput, WireMessage, WireConversation } from './frames/message.js';
+export { PROFILE_STANDARD_KEYS, PROFILE_CUSTOM_KEY_PATTERN, PROFILE_MAX_VALUE_BYTES } from './frames/profile.js';
+export type { WireProfile, WireProfileUpdate, WireProfileSummary, WireProfileCustomField } from './frames/profile.js';
 export type {
   LoginBody,
   SendMessageBody,
@@ -29,6 +31,9 @@ export type {
   RevokeBody,
   GetConversationBody,
   DeleteConversationsBody,
+  GetProfilesBody,
+  UpdateProfileBody,
+  BlacklistChangeBody,
   RequestBodies,
   RequestCmd,
   ClientFrame,
@@ -48,6 +53,8 @@ export type {
   ReadPush,
   ConversationDeletedPush,
   KickedPush,
+  ProfilePush,
+  BlacklistPush,
   PushFrame,
   ServerFrame,
 } from './frames/server-frames.js';

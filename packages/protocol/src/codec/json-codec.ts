@@ -64,6 +64,13 @@ const BODY_RULES: Record<RequestCmd, Rule> = {
     conversationIDList: req(arrayOf(conversationID, { min: 1, max: 100 })),
     clearHistoryMessage: req(bool()),
   }),
+  'profile.get': object({ userIDList: req(arrayOf(userID, { min: 1, max: 100 })) }),
+  // Field-level profile rules live in the server's profile service: they answer with Tencent's 40xxx codes.
+  'profile.update': object({ profile: req(plainObject()) }),
+  'blacklist.get': empty,
+  // The per-call limit is server config; the codec only bounds the frame.
+  'blacklist.add': object({ userIDList: req(arrayOf(userID, { min: 1, max: 10_000 })) }),
+  'blacklist.remove': object({ userIDList: req(arrayOf(userID, { min: 1, max: 10_000 })) }),
 };
 
 export const REQUEST_COMMANDS: readonly RequestCmd[] = Object.keys(BODY_RULES) as RequestCmd[];

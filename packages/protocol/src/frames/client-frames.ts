@@ -1,5 +1,6 @@
 /** Frames a client sends. Every request carries a connection-unique positive integer `id`. */
 import type { WireMessageInput } from './message.js';
+import type { WireProfileUpdate } from './profile.js';
 
 export interface LoginBody {
   sdkAppID: number;
@@ -56,6 +57,21 @@ export interface DeleteConversationsBody {
   clearHistoryMessage: boolean;
 }
 
+export interface GetProfilesBody {
+  /** 1–100 userIDs; unknown users are omitted from the answer. */
+  userIDList: string[];
+}
+
+export interface UpdateProfileBody {
+  /** Only the fields to change; validated by the server (40001, 40009, 40601, 40605, 40610). */
+  profile: WireProfileUpdate;
+}
+
+export interface BlacklistChangeBody {
+  /** 1..maxBlacklistBatch userIDs (server config; default 1000). */
+  userIDList: string[];
+}
+
 /** Every request command and its body type. */
 export interface RequestBodies {
   login: LoginBody;
@@ -69,6 +85,11 @@ export interface RequestBodies {
   'conv.sync': Record<string, never>;
   'conv.get': GetConversationBody;
   'conv.delete': DeleteConversationsBody;
+  'profile.get': GetProfilesBody;
+  'profile.update': UpdateProfileBody;
+  'blacklist.get': Record<string, never>;
+  'blacklist.add': BlacklistChangeBody;
+  'blacklist.remove': BlacklistChangeBody;
 }
 
 export type RequestCmd = keyof RequestBodies;

@@ -55,6 +55,8 @@ export interface WireMessage {
   onlineOnly: boolean;
 }
 
+import type { WireProfileSummary } from './profile.js';
+
 /** A conversation row as the server knows it, from the requesting user's point of view. */
 export interface WireConversation {
   conversationID: string;
@@ -79,4 +81,6 @@ export interface WireConversation {
   hidden: boolean;
   /** Last activity, seconds (last message time or creation). */
   updatedAt: number;
+  /** C2C: the peer's current nick and avatar. */
+  peerProfile: WireProfileSummary;
 }

@@ -1,5 +1,6 @@
 /** Frames the server sends: responses (`res`), pushes (`push.*`), and stand-alone errors. */
 import type { WireConversation, WireMessage } from './message.js';
+import type { WireProfile } from './profile.js';
 import type { RequestCmd } from './client-frames.js';
 import type { Capability } from '../version.js';
 
@@ -55,6 +56,12 @@ export interface ResponseData {
   'conv.sync': { conversations: WireConversation[] };
   'conv.get': { conversation: WireConversation | null; userExists: boolean };
   'conv.delete': { conversationIDList: string[] };
+  'profile.get': { profiles: WireProfile[] };
+  'profile.update': { profile: WireProfile };
+  /** The whole blacklist after the call, in the order users were added. */
+  'blacklist.get': { userIDList: string[] };
+  'blacklist.add': { userIDList: string[] };
+  'blacklist.remove': { userIDList: string[] };
 }
 
 export interface OkResponseFrame<K extends RequestCmd = RequestCmd> {
@@ -118,6 +125,21 @@ export interface KickedPush {
   data: { type: 'multipleAccount' | 'multipleDevice' | 'userSigExpired' | 'REST_API_Kick' };
 }
 
-export type PushFrame = MessagePush | RevokePush | ReadPush | ConversationDeletedPush | KickedPush;
+/**
+ * A user's profile changed. Sent to that user's other connections and to the
+ * users who have a conversation with them (they refresh nick/avatar).
+ */
+export interface ProfilePush {
+  cmd: 'push.profile';
+  data: WireProfile;
+}
+
+/** The user's blacklist changed on another connection; carries the whole list. */
+export interface BlacklistPush {
+  cmd: 'push.blacklist';
+  data: { userIDList: string[] };
+}
+
+export type PushFrame = MessagePush | RevokePush | ReadPush | ConversationDeletedPush | KickedPush | ProfilePush | BlacklistPush;
 
 export type ServerFrame = ResponseFrame | ErrorFrame | PushFrame;
