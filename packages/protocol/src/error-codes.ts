@@ -136,6 +136,14 @@ export const ErrorCode = {
   AlreadyLoggedIn: 95005,
   /** The client sends requests faster than the server allows. */
   RateLimited: 95006,
+  /** Upload: the file is larger than its type's limit or its slot's declared size. */
+  FileTooLarge: 95010,
+  /** Upload: the file's type or content is not allowed for the slot (e.g. a ".jpg" that is not an image). */
+  FileTypeNotAllowed: 95011,
+  /** Upload: the slot expired or was already used. */
+  UploadSlotInvalid: 95012,
+  /** The file does not exist. */
+  FileNotFound: 95013,
 } as const;
 
 export type ErrorCodeName = keyof typeof ErrorCode;

@@ -22,6 +22,8 @@ export type { DecodeResult } from './codec/json-codec.js';
 export type { WireConversationType, WirePriority, WireMessageInput, WireMessage, WireConversation } from './frames/message.js';
 export { PROFILE_STANDARD_KEYS, PROFILE_CUSTOM_KEY_PATTERN, PROFILE_MAX_VALUE_BYTES } from './frames/profile.js';
 export type { WireProfile, WireProfileUpdate, WireProfileSummary, WireProfileCustomField } from './frames/profile.js';
+export { FILE_TYPES } from './frames/file.js';
+export type { WireFileType, WireUploadSlot, WireImageVariant, WireFileInfo } from './frames/file.js';
 export type {
   LoginBody,
   SendMessageBody,
@@ -34,6 +36,8 @@ export type {
   GetProfilesBody,
   UpdateProfileBody,
   BlacklistChangeBody,
+  FileSlotBody,
+  FileInfoBody,
   RequestBodies,
   RequestCmd,
   ClientFrame,

@@ -71,6 +71,13 @@ const BODY_RULES: Record<RequestCmd, Rule> = {
   // The per-call limit is server config; the codec only bounds the frame.
   'blacklist.add': object({ userIDList: req(arrayOf(userID, { min: 1, max: 10_000 })) }),
   'blacklist.remove': object({ userIDList: req(arrayOf(userID, { min: 1, max: 10_000 })) }),
+  'file.slot': object({
+    fileType: req(check((v) => v === 1 || v === 2 || v === 3 || v === 255, 'must be 1, 2, 3 or 255')),
+    fileName: req(str({ min: 1, max: 255 })),
+    fileSize: req(int({ min: 0 })),
+    contentType: opt(str({ max: 128 })),
+  }),
+  'file.info': object({ uuid: req(str({ min: 1, max: 64, pattern: /^[A-Za-z0-9_-]+$/ })) }),
 };
 
 export const REQUEST_COMMANDS: readonly RequestCmd[] = Object.keys(BODY_RULES) as RequestCmd[];

@@ -72,6 +72,21 @@ export interface BlacklistChangeBody {
   userIDList: string[];
 }
 
+export interface FileSlotBody {
+  /** 1 image, 2 video, 3 audio, 255 file. */
+  fileType: 1 | 2 | 3 | 255;
+  /** Original file name (1–255 characters); only its extension matters to the server. */
+  fileName: string;
+  /** Exact size in bytes; the upload must match it. */
+  fileSize: number;
+  /** MIME type the client believes it has, e.g. "image/png". */
+  contentType?: string;
+}
+
+export interface FileInfoBody {
+  uuid: string;
+}
+
 /** Every request command and its body type. */
 export interface RequestBodies {
   login: LoginBody;
@@ -90,6 +105,8 @@ export interface RequestBodies {
   'blacklist.get': Record<string, never>;
   'blacklist.add': BlacklistChangeBody;
   'blacklist.remove': BlacklistChangeBody;
+  'file.slot': FileSlotBody;
+  'file.info': FileInfoBody;
 }
 
 export type RequestCmd = keyof RequestBodies;

@@ -1,6 +1,7 @@
 /** Frames the server sends: responses (`res`), pushes (`push.*`), and stand-alone errors. */
 import type { WireConversation, WireMessage } from './message.js';
 import type { WireProfile } from './profile.js';
+import type { WireFileInfo, WireUploadSlot } from './file.js';
 import type { RequestCmd } from './client-frames.js';
 import type { Capability } from '../version.js';
 
@@ -62,6 +63,9 @@ export interface ResponseData {
   'blacklist.get': { userIDList: string[] };
   'blacklist.add': { userIDList: string[] };
   'blacklist.remove': { userIDList: string[] };
+  'file.slot': WireUploadSlot;
+  /** `uploaded: false` while the slot is open and nothing was uploaded yet. */
+  'file.info': { uploaded: boolean; file: WireFileInfo | null };
 }
 
 export interface OkResponseFrame<K extends RequestCmd = RequestCmd> {
