@@ -75,6 +75,68 @@ export const ErrorCode = {
   /** `addToBlacklist([self])`. */
   CannotAddSelfToBlacklist: 2742,
 
+  // ---- SDK-side: groups ----
+  /** createGroup with an unknown group type. */
+  IllegalGroupType: 2600,
+  /** Custom groupID breaks the prefix rules (Community IDs must start @TGS#_, others must not). */
+  IllegalGroupID: 2602,
+  /** The group is not in this instance's group list. */
+  GroupNotFoundLocally: 2603,
+  /** changeGroupOwner on an AVChatRoom. */
+  CannotChangeOwnerInAVChatRoom: 2620,
+  /** changeGroupOwner to yourself. */
+  CannotChangeOwnerToSelf: 2621,
+  /** quitGroup on a group you are not in. */
+  MemberNotInGroup: 2623,
+  /** joinGroup got an unexpected status. */
+  JoinGroupFail: 2660,
+  /** addGroupMember on an AVChatRoom. */
+  CannotAddMemberInAVChatRoom: 2661,
+  /** joinGroup before login for a group that is not an AVChatRoom. */
+  CannotJoinNonAVChatRoomWithoutLogin: 2662,
+  /** setGroupMemberRole by someone who is not the owner. */
+  NotGroupOwner: 2681,
+  /** Role is not Admin or Member (or Custom in a Community). */
+  InvalidMemberRole: 2683,
+  /** setGroupMemberRole on yourself. */
+  CannotSetSelfMemberRole: 2684,
+  /** setGroupMemberMuteTime on yourself. */
+  CannotMuteSelf: 2685,
+
+  // ---- Server: groups (Tencent 10000 range) ----
+  /** Internal error in a group operation. */
+  GroupInternalError: 10002,
+  /** Group operations too frequent. */
+  GroupFrequencyLimit: 10006,
+  /** The owner may not quit this group type (only Work groups allow it). */
+  OwnerCannotQuit: 10009,
+  /** The group does not exist or was dismissed. */
+  GroupNotFound: 10010,
+  /** The user is already a member. */
+  AlreadyGroupMember: 10013,
+  /** The group has reached its member limit. */
+  GroupFull: 10014,
+  /** The groupID is malformed or breaks the custom-ID rules. */
+  InvalidGroupID: 10015,
+  /** The sender is muted in the group (own mute or mute-all). */
+  MutedInGroup: 10017,
+  /** The custom groupID is already used. */
+  GroupIDInUse: 10021,
+  /** Group send rate limit (AVChatRoom: Low/Lowest shed first). */
+  GroupSendFrequencyLimit: 10023,
+  /** The join application was already handled (by another admin). */
+  ApplicationAlreadyHandled: 10024,
+  /** Group revoke window exceeded (owners/admins are exempt). */
+  GroupRevokeTimeLimitExceeded: 10031,
+  /** This message type cannot be revoked (e.g. group tips). */
+  MessageTypeNotRevocable: 10032,
+  /** The group type does not support revoke (AVChatRoom). */
+  GroupTypeNoRevoke: 10033,
+  /** The user has joined or created too many groups. */
+  UserGroupCountLimit: 10037,
+  /** Member count limit for the operation. */
+  MemberCountLimit: 10038,
+
   // ---- Server: profile (Tencent 40000 range) ----
   /** Invalid profile request parameters. */
   ProfileInvalidParameters: 40001,
@@ -162,4 +224,7 @@ export const RETRYABLE_ERROR_CODES: ReadonlySet<number> = new Set<number>([
   ErrorCode.MessageInternalError,
   ErrorCode.InternalError,
   ErrorCode.RateLimited,
+  ErrorCode.GroupInternalError,
+  ErrorCode.GroupFrequencyLimit,
+  ErrorCode.GroupSendFrequencyLimit,
 ]);

@@ -23,6 +23,33 @@ export type { WireConversationType, WirePriority, WireMessageInput, WireMessage,
 export { PROFILE_STANDARD_KEYS, PROFILE_CUSTOM_KEY_PATTERN, PROFILE_MAX_VALUE_BYTES } from './frames/profile.js';
 export type { WireProfile, WireProfileUpdate, WireProfileSummary, WireProfileCustomField } from './frames/profile.js';
 export { FILE_TYPES } from './frames/file.js';
+export type {
+  WireGroupType,
+  WireGroupRole,
+  WireJoinOption,
+  WireRemindType,
+  WireKeyValue,
+  WireGroupSelfInfo,
+  WireGroup,
+  WireGroupMember,
+  WireGroupApplication,
+  WireGroupTipPayload,
+  WireGroupSystemNoticePayload,
+  CreateGroupBody,
+  GroupIDBody,
+  UpdateGroupBody,
+  JoinGroupBody,
+  ChangeOwnerBody,
+  HandleApplicationBody,
+  SetRemindTypeBody,
+  GroupMembersBody,
+  GroupMemberProfilesBody,
+  GroupMembersChangeBody,
+  MuteMemberBody,
+  SetMemberRoleBody,
+  SetNameCardBody,
+  SetMemberCustomFieldBody,
+} from './frames/group.js';
 export type { WireFileType, WireUploadSlot, WireImageVariant, WireFileInfo } from './frames/file.js';
 export type {
   LoginBody,
@@ -59,6 +86,10 @@ export type {
   KickedPush,
   ProfilePush,
   BlacklistPush,
+  SystemNoticePush,
+  GroupReadPush,
+  RemindTypePush,
+  GroupUpdatedPush,
   PushFrame,
   ServerFrame,
 } from './frames/server-frames.js';

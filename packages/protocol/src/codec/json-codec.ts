@@ -2,12 +2,21 @@
 import { ErrorCode } from '../error-codes.js';
 import type { ClientFrame, RequestCmd } from '../frames/client-frames.js';
 import type { ServerFrame } from '../frames/server-frames.js';
-import { isValidUserID, MAX_MESSAGE_ID_LENGTH, parseConversationID } from '../ids.js';
+import { isValidGroupID, isValidUserID, MAX_MESSAGE_ID_LENGTH, parseConversationID } from '../ids.js';
 import { arrayOf, bool, check, int, isPlainObject, object, oneOf, opt, plainObject, req, str, type Rule } from './validate.js';
 
 const conversationID: Rule = check((v) => parseConversationID(v) !== null, 'is not a valid conversationID');
 const userID: Rule = check(isValidUserID, 'must be 1–32 printable ASCII characters');
 const empty: Rule = object({});
+const groupID: Rule = check(isValidGroupID, 'must be 1–48 printable ASCII characters');
+const groupType = oneOf(['Private', 'Public', 'ChatRoom', 'AVChatRoom', 'Community'] as const);
+const role = oneOf(['Owner', 'Admin', 'Member', 'Custom'] as const);
+const joinOption = oneOf(['FreeAccess', 'NeedPermission', 'DisableApply'] as const);
+const remindType = oneOf(['AcceptAndNotify', 'AcceptNotNotify', 'Discard', 'AcceptNotNotifyExceptAt'] as const);
+// Lengths here only bound the frame; the group service applies Tencent's byte limits (name 30, introduction 240, …) with their codes.
+const keyValues: Rule = arrayOf(object({ key: req(str({ min: 1, max: 64 })), value: req(str({ max: 4096 })) }), { max: 64 });
+const text = (max: number): Rule => str({ max });
+const groupOnly: Rule = object({ groupID: req(groupID) });
 
 /** Rules for each request body. The set of keys is the set of commands the server understands. */
 const BODY_RULES: Record<RequestCmd, Rule> = {
@@ -78,6 +87,55 @@ const BODY_RULES: Record<RequestCmd, Rule> = {
     contentType: opt(str({ max: 128 })),
   }),
   'file.info': object({ uuid: req(str({ min: 1, max: 64, pattern: /^[A-Za-z0-9_-]+$/ })) }),
+  'group.create': object({
+    type: req(groupType),
+    name: req(str({ min: 1, max: 1024 })),
+    groupID: opt(groupID),
+    introduction: opt(text(4096)),
+    notification: opt(text(4096)),
+    avatar: opt(text(4096)),
+    maxMemberNum: opt(int({ min: 1 })),
+    joinOption: opt(joinOption),
+    memberList: opt(arrayOf(object({ userID: req(userID), role: opt(role), memberCustomField: opt(keyValues) }), { max: 500 })),
+    groupCustomField: opt(keyValues),
+    isSupportTopic: opt(bool()),
+  }),
+  'group.list': empty,
+  'group.get': groupOnly,
+  'group.search': groupOnly,
+  'group.update': object({
+    groupID: req(groupID),
+    name: opt(str({ min: 1, max: 1024 })),
+    avatar: opt(text(4096)),
+    introduction: opt(text(4096)),
+    notification: opt(text(4096)),
+    maxMemberNum: opt(int({ min: 1 })),
+    joinOption: opt(joinOption),
+    muteAllMembers: opt(bool()),
+    groupCustomField: opt(keyValues),
+  }),
+  'group.dismiss': groupOnly,
+  'group.join': object({ groupID: req(groupID), applyMessage: opt(text(1024)) }),
+  'group.join-anonymous': object({ sdkAppID: req(int({ min: 1 })), groupID: req(groupID) }),
+  'group.quit': groupOnly,
+  'group.change-owner': object({ groupID: req(groupID), newOwnerID: req(userID) }),
+  'group.applications': empty,
+  'group.handle-application': object({
+    groupID: req(groupID),
+    applicant: req(userID),
+    handleAction: req(oneOf(['Agree', 'Reject'] as const)),
+    handleMessage: opt(text(1024)),
+  }),
+  'conv.set-remind': object({ conversationIDList: req(arrayOf(conversationID, { min: 1, max: 100 })), messageRemindType: req(remindType) }),
+  'group.members': object({ groupID: req(groupID), count: opt(int({ min: 1, max: 100 })), offset: opt(int({ min: 0 })), role: opt(role) }),
+  'group.member-profiles': object({ groupID: req(groupID), userIDList: req(arrayOf(userID, { min: 1, max: 50 })) }),
+  'group.add-members': object({ groupID: req(groupID), userIDList: req(arrayOf(userID, { min: 1, max: 500 })), reason: opt(text(1024)) }),
+  'group.delete-members': object({ groupID: req(groupID), userIDList: req(arrayOf(userID, { min: 1, max: 500 })), reason: opt(text(1024)) }),
+  'group.mute-member': object({ groupID: req(groupID), userID: req(userID), muteTime: req(int({ min: 0 })) }),
+  'group.set-role': object({ groupID: req(groupID), userID: req(userID), role: req(role) }),
+  'group.set-name-card': object({ groupID: req(groupID), userID: req(userID), nameCard: req(text(1024)) }),
+  'group.set-member-custom': object({ groupID: req(groupID), userID: req(userID), memberCustomField: req(keyValues) }),
+  'group.online-count': groupOnly,
 };
 
 export const REQUEST_COMMANDS: readonly RequestCmd[] = Object.keys(BODY_RULES) as RequestCmd[];

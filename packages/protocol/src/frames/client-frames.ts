@@ -1,6 +1,22 @@
 /** Frames a client sends. Every request carries a connection-unique positive integer `id`. */
 import type { WireMessageInput } from './message.js';
 import type { WireProfileUpdate } from './profile.js';
+import type {
+  ChangeOwnerBody,
+  CreateGroupBody,
+  GroupIDBody,
+  GroupMemberProfilesBody,
+  GroupMembersBody,
+  GroupMembersChangeBody,
+  HandleApplicationBody,
+  JoinGroupBody,
+  MuteMemberBody,
+  SetMemberCustomFieldBody,
+  SetMemberRoleBody,
+  SetNameCardBody,
+  SetRemindTypeBody,
+  UpdateGroupBody,
+} from './group.js';
 
 export interface LoginBody {
   sdkAppID: number;
@@ -107,6 +123,35 @@ export interface RequestBodies {
   'blacklist.remove': BlacklistChangeBody;
   'file.slot': FileSlotBody;
   'file.info': FileInfoBody;
+  'group.create': CreateGroupBody;
+  /** Joined groups (AVChatRoom only while joined on this connection). */
+  'group.list': Record<string, never>;
+  'group.get': GroupIDBody;
+  /** Public profile of a non-Work group, for non-members. */
+  'group.search': GroupIDBody;
+  'group.update': UpdateGroupBody;
+  'group.dismiss': GroupIDBody;
+  'group.join': JoinGroupBody;
+  /**
+   * AVChatRoom only, allowed BEFORE login on a fresh socket: receive the room's
+   * live messages anonymously. The socket then accepts only this, `group.quit` and `ping`.
+   */
+  'group.join-anonymous': { sdkAppID: number; groupID: string };
+  'group.quit': GroupIDBody;
+  'group.change-owner': ChangeOwnerBody;
+  'group.applications': Record<string, never>;
+  'group.handle-application': HandleApplicationBody;
+  /** Do-not-disturb for C2C and group conversations. */
+  'conv.set-remind': SetRemindTypeBody;
+  'group.members': GroupMembersBody;
+  'group.member-profiles': GroupMemberProfilesBody;
+  'group.add-members': GroupMembersChangeBody;
+  'group.delete-members': GroupMembersChangeBody;
+  'group.mute-member': MuteMemberBody;
+  'group.set-role': SetMemberRoleBody;
+  'group.set-name-card': SetNameCardBody;
+  'group.set-member-custom': SetMemberCustomFieldBody;
+  'group.online-count': GroupIDBody;
 }
 
 export type RequestCmd = keyof RequestBodies;

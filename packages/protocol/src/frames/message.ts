@@ -53,6 +53,8 @@ export interface WireMessage {
   revoker: string;
   /** True for `onlineUserOnly` messages (never stored). */
   onlineOnly: boolean;
+  /** GROUP: the sender's name card at send time. */
+  nameCard?: string;
 }
 
 import type { WireProfileSummary } from './profile.js';
@@ -83,4 +85,8 @@ export interface WireConversation {
   updatedAt: number;
   /** C2C: the peer's current nick and avatar. */
   peerProfile: WireProfileSummary;
+  /** GROUP: the group's summary. */
+  groupProfile?: { groupID: string; name: string; avatar: string; type: string };
+  /** Do-not-disturb setting ("" = default, treated as AcceptAndNotify). */
+  messageRemindType?: string;
 }

@@ -2,6 +2,7 @@
 import type { WireConversation, WireMessage } from './message.js';
 import type { WireProfile } from './profile.js';
 import type { WireFileInfo, WireUploadSlot } from './file.js';
+import type { WireGroup, WireGroupApplication, WireGroupMember, WireGroupSystemNoticePayload, WireRemindType } from './group.js';
 import type { RequestCmd } from './client-frames.js';
 import type { Capability } from '../version.js';
 
@@ -66,6 +67,35 @@ export interface ResponseData {
   'file.slot': WireUploadSlot;
   /** `uploaded: false` while the slot is open and nothing was uploaded yet. */
   'file.info': { uploaded: boolean; file: WireFileInfo | null };
+  'group.create': { group: WireGroup; overLimitUserIDList: string[] };
+  'group.list': { groups: WireGroup[] };
+  'group.get': { group: WireGroup };
+  'group.search': { group: WireGroup };
+  'group.update': { group: WireGroup };
+  'group.dismiss': { groupID: string };
+  'group.join': { status: 'JoinedSuccess' | 'WaitAdminApproval' | 'AlreadyInGroup'; group: WireGroup | null };
+  'group.join-anonymous': { status: 'JoinedSuccess' };
+  'group.quit': { groupID: string };
+  'group.change-owner': { group: WireGroup };
+  'group.applications': { applicationList: WireGroupApplication[] };
+  'group.handle-application': { group: WireGroup | null };
+  'conv.set-remind': { conversationIDList: string[]; messageRemindType: WireRemindType };
+  /** `offset` is 0 at the end of the list. */
+  'group.members': { memberList: WireGroupMember[]; offset: number };
+  'group.member-profiles': { memberList: WireGroupMember[] };
+  'group.add-members': {
+    successUserIDList: string[];
+    failureUserIDList: string[];
+    existedUserIDList: string[];
+    overLimitUserIDList: string[];
+    group: WireGroup | null;
+  };
+  'group.delete-members': { group: WireGroup; userIDList: string[] };
+  'group.mute-member': { group: WireGroup; member: WireGroupMember };
+  'group.set-role': { group: WireGroup; member: WireGroupMember };
+  'group.set-name-card': { group: WireGroup; member: WireGroupMember };
+  'group.set-member-custom': { group: WireGroup; member: WireGroupMember };
+  'group.online-count': { memberCount: number };
 }
 
 export interface OkResponseFrame<K extends RequestCmd = RequestCmd> {
@@ -144,6 +174,41 @@ export interface BlacklistPush {
   data: { userIDList: string[] };
 }
 
-export type PushFrame = MessagePush | RevokePush | ReadPush | ConversationDeletedPush | KickedPush | ProfilePush | BlacklistPush;
+/** A group system notice (conversation `@TIM#SYSTEM`), live only, to the recipients spec §8.4 names. */
+export interface SystemNoticePush {
+  cmd: 'push.system-notice';
+  data: { ID: string; time: number; groupID: string; payload: WireGroupSystemNoticePayload };
+}
+
+/** The user read a group up to `readSeq` on another connection (unread sync). */
+export interface GroupReadPush {
+  cmd: 'push.group-read';
+  data: { groupID: string; readSeq: number };
+}
+
+/** The user changed a conversation's do-not-disturb setting on another connection. */
+export interface RemindTypePush {
+  cmd: 'push.remind-type';
+  data: { conversationIDList: string[]; messageRemindType: WireRemindType };
+}
+
+/** A group the user belongs to changed (profile, own membership); carries the fresh group as the user sees it. */
+export interface GroupUpdatedPush {
+  cmd: 'push.group-updated';
+  data: WireGroup;
+}
+
+export type PushFrame =
+  | MessagePush
+  | RevokePush
+  | ReadPush
+  | ConversationDeletedPush
+  | KickedPush
+  | ProfilePush
+  | BlacklistPush
+  | SystemNoticePush
+  | GroupReadPush
+  | RemindTypePush
+  | GroupUpdatedPush;
 
 export type ServerFrame = ResponseFrame | ErrorFrame | PushFrame;
