@@ -22,5 +22,8 @@ export type { MessageStatus, MessageFlow, MessageElement } from './modules/messa
 export type { MessageListPage } from './modules/message/message-manager.js';
 export { Conversation } from './modules/conversation/conversation.js';
 export type { LastMessage, UserProfileSummary } from './modules/conversation/conversation.js';
+export { Profile } from './modules/profile/profile.js';
+export type { ProfileCustomField, ProfileGender, ProfileAllowType, ProfileForbidType } from './modules/profile/profile.js';
+export type { ProfileUpdateOptions } from './modules/profile/profile-update.js';
 export type { WebSocketConstructor, WebSocketLike } from './connection/transport.js';
 export type { LogLevel } from './logger.js';

@@ -14,7 +14,11 @@ import { ConversationManager } from '../modules/conversation/conversation-manage
 import type { Conversation } from '../modules/conversation/conversation.js';
 import { Message } from '../modules/message/message.js';
 import { isIntlApp } from '../modules/message/message-for-show.js';
-import { MessageManager, type MessageListPage } from '../modules/message/message-manager.js';
+import { MessageManager, type MessageListPage, type MessageManagerDeps } from '../modules/message/message-manager.js';
+import type { Profile } from '../modules/profile/profile.js';
+import { ProfileManager } from '../modules/profile/profile-manager.js';
+import type { ProfileUpdateOptions } from '../modules/profile/profile-update.js';
+import { BlacklistManager } from '../modules/relationship/blacklist-manager.js';
 import { Emitter } from './emitter.js';
 import { MessageFactory, type CreatorName, type CreatorOptions } from './message-factory.js';
 import { EVENT, type TimEvent, type TimEventName } from './event.js';
@@ -59,11 +63,13 @@ export class ChatSDK {
   private readonly emitter = new Emitter(this.log);
   private readonly conversations: ConversationManager;
   private readonly messages: MessageManager;
+  private readonly profiles: ProfileManager;
+  private readonly blacklist: BlacklistManager;
   private readonly plugins = new Map<string, unknown>();
   private readonly convThrottle: Throttle;
   private readonly unreadThrottle: Throttle;
   private readonly instanceID = randomTag(12);
-  private readonly factory = new MessageFactory(this.instanceID, () => this.userID, this.log);
+  private readonly factory = new MessageFactory(this.instanceID, () => this.userID, this.log, () => this.profiles.sender());
   private connection: Connection | null = null;
   private session: SessionState = 'loggedOut';
   private notReadyReason: number = ErrorCode.UserNotLoggedIn;
@@ -85,9 +91,10 @@ export class ChatSDK {
   ) {
     const intl = isIntlApp(SDKAppID);
     this.conversations = new ConversationManager(intl, () => this.userID);
+    const request: MessageManagerDeps['request'] = (cmd, body) => this.requireConnection().request(cmd, body);
     this.messages = new MessageManager({
       me: () => this.userID,
-      request: (cmd, body) => this.requireConnection().request(cmd, body),
+      request,
       conversations: this.conversations,
       log: this.log,
       events: {
@@ -96,6 +103,22 @@ export class ChatSDK {
         readByPeer: (list) => this.emitter.emit(EVENT.MESSAGE_READ_BY_PEER, list),
         conversationsChanged: () => this.conversationsChanged(),
       },
+    });
+    this.profiles = new ProfileManager({
+      me: () => this.userID,
+      request,
+      conversations: this.conversations,
+      log: this.log,
+      events: {
+        profileUpdated: (list) => this.emitter.emit(EVENT.PROFILE_UPDATED, list),
+        conversationsChanged: () => this.conversationsChanged(),
+      },
+    });
+    this.blacklist = new BlacklistManager({
+      me: () => this.userID,
+      request,
+      log: this.log,
+      events: { blacklistUpdated: (list) => this.emitter.emit(EVENT.BLACKLIST_UPDATED, list) },
     });
     const windowMs = options.eventThrottling === false ? 0 : 1000;
     this.convThrottle = new Throttle(windowMs, () => {
@@ -161,7 +184,9 @@ export class ChatSDK {
           onAuthenticated: (result, isReconnect) => this.onAuthenticated(connection, result, isReconnect),
           onPush: (frame) => {
             if (this.connection !== connection) return;
-            if (this.session === 'ready') this.messages.handlePush(frame);
+            if (this.session === 'ready') this.routePush(frame);
+            // Whole-state pushes are applied as they arrive (the managers order them against their loads).
+            else if (this.session === 'loggingIn' && (frame.cmd === 'push.profile' || frame.cmd === 'push.blacklist')) this.routePush(frame);
             // The sync answer may not include what was pushed while it was being built: keep it.
             else if (this.session === 'loggingIn') this.pushesDuringLogin.push(frame);
           },
@@ -171,9 +196,13 @@ export class ChatSDK {
       ownConnection = connection;
       this.connection = connection;
       const result = await connection.start();
-      const { conversations } = await connection.request('conv.sync', {});
-      if (abandoned() || this.connection !== connection) throw new ImError(ErrorCode.LoginFailed, 'login was superseded');
-      for (const row of conversations) this.conversations.applyWire(row, true);
+      const superseded = () => abandoned() || this.connection !== connection;
+      // The initial sync: conversations, blacklist and own profile, in parallel; each is applied as it arrives.
+      const synced = connection.request('conv.sync', {}).then(({ conversations }) => {
+        if (!superseded()) for (const row of conversations) this.conversations.applyWire(row, true);
+      });
+      await Promise.all([synced, this.blacklist.load(true), this.profiles.loadOwn(true)]);
+      if (superseded()) throw new ImError(ErrorCode.LoginFailed, 'login was superseded');
       this.session = 'ready';
       this.notReadyReason = 0;
       this.conversationsChanged();
@@ -181,7 +210,7 @@ export class ChatSDK {
       // Sequences already in the sync are dropped as duplicates; anything newer is delivered live.
       const early = this.pushesDuringLogin;
       this.pushesDuringLogin = [];
-      if (this.connection === connection && this.session === 'ready') for (const frame of early) this.messages.handlePush(frame);
+      if (this.connection === connection && this.session === 'ready') for (const frame of early) this.routePush(frame);
       return { code: 0, data: { actionStatus: 'OK', errorCode: 0, errorInfo: '', userID: result.userID, serverTime: result.serverTime } };
     } catch (err) {
       const error = ImError.from(err, ErrorCode.LoginFailed);
@@ -189,6 +218,8 @@ export class ChatSDK {
       // An abandoned login must not tear down what logout or a newer login set up.
       if (!abandoned()) {
         this.pushesDuringLogin = [];
+        this.profiles.reset();
+        this.blacklist.reset();
         if (this.connection === ownConnection) this.connection = null;
         this.session = 'loggedOut';
         this.notReadyReason = ErrorCode.LoginFailed;
@@ -399,6 +430,8 @@ export class ChatSDK {
         if (res.conversation) entry = this.conversations.applyWire(res.conversation, !local);
         else if (!res.userExists) throw new ImError(ErrorCode.ConversationUserNotFound, `user ${parsed.peer} does not exist`);
         entry ??= this.conversations.create(id, parsed.peer, 0);
+        // A conversation with no messages yet still shows the peer's nick/avatar (best effort).
+        if (!res.conversation) await this.profiles.getUsers([parsed.peer]).catch(() => undefined);
         entry.hidden = false;
         this.conversationsChanged();
         return { conversation: entry.conversation };
@@ -434,6 +467,47 @@ export class ChatSDK {
 
   getTotalUnreadMessageCount(): number {
     return this.gateSync<number>('getTotalUnreadMessageCount') ?? this.conversations.totalUnread();
+  }
+
+  // ---------------------------------------------------------------- profiles and blacklist
+
+  /** The own profile (loaded at login). */
+  getMyProfile(): Promise<ImResponse<Profile>> {
+    return this.api('getMyProfile', () => () => this.profiles.getMine());
+  }
+
+  /** Profiles of up to 100 users (more are dropped); unknown users are left out. */
+  getUserProfile(options: { userIDList: string[] }): Promise<ImResponse<Profile[]>> {
+    return this.api('getUserProfile', () => {
+      const ids = new Validator(this.log, 'getUserProfile').userIDList(options, false);
+      return () => this.profiles.getUsers(ids);
+    });
+  }
+
+  /** Rejects 2721 (unknown key, invalid value, empty options) or 2722 (nothing to update) before any request. */
+  updateMyProfile(options: ProfileUpdateOptions): Promise<ImResponse<Profile>> {
+    return this.api('updateMyProfile', () => () => this.profiles.update(options));
+  }
+
+  /** The whole blacklist (loaded at login). */
+  getBlacklist(): Promise<ImResponse<string[]>> {
+    return this.api('getBlacklist', () => async () => this.blacklist.get());
+  }
+
+  /** Resolves with the whole blacklist; `[yourself]` rejects 2742. */
+  addToBlacklist(options: { userIDList: string[] }): Promise<ImResponse<string[]>> {
+    return this.api('addToBlacklist', () => {
+      const ids = new Validator(this.log, 'addToBlacklist').userIDList(options, true);
+      return () => this.blacklist.add(ids);
+    });
+  }
+
+  /** Resolves with the remaining blacklist. */
+  removeFromBlacklist(options: { userIDList: string[] }): Promise<ImResponse<string[]>> {
+    return this.api('removeFromBlacklist', () => {
+      const ids = new Validator(this.log, 'removeFromBlacklist').userIDList(options, true);
+      return () => this.blacklist.remove(ids);
+    });
   }
 
   // ---------------------------------------------------------------- internals
@@ -492,6 +566,12 @@ export class ChatSDK {
     return id;
   }
 
+  private routePush(frame: PushFrame): void {
+    if (frame.cmd === 'push.profile') this.profiles.handlePush(frame.data);
+    else if (frame.cmd === 'push.blacklist') this.blacklist.handlePush(frame.data.userIDList);
+    else this.messages.handlePush(frame);
+  }
+
   private validateListener(api: string, eventName: unknown, handler: unknown): void {
     const v = new Validator(this.log, api);
     v.requiredString(eventName, 'eventName');
@@ -515,6 +595,10 @@ export class ChatSDK {
     this.clockOffsetMs = result.serverTime - Date.now();
     if (!isReconnect) return;
     // Fill whatever was missed while the socket was down.
+    if (this.connection === connection && this.session === 'ready') {
+      this.blacklist.load(false).catch((err: unknown) => this.log.warn('blacklist reload after reconnect failed', err));
+      this.profiles.loadOwn(false).catch((err: unknown) => this.log.warn('profile reload after reconnect failed', err));
+    }
     connection
       .request('conv.sync', {})
       .then(({ conversations }) => {
@@ -552,6 +636,8 @@ export class ChatSDK {
     this.unreadThrottle.cancel();
     this.messages.reset();
     this.conversations.reset();
+    this.profiles.reset();
+    this.blacklist.reset();
     this.lastTotalUnread = 0;
     this.lastNetState = '';
     this.pushesDuringLogin = [];

@@ -10,6 +10,7 @@
 import type { TYPES } from './types.js';
 import type { Message } from '../modules/message/message.js';
 import type { Conversation } from '../modules/conversation/conversation.js';
+import type { Profile } from '../modules/profile/profile.js';
 
 export const EVENT = {
   /** SDK ready after each successful login (login response + initial conversation sync done); data: none. */
@@ -60,7 +61,7 @@ export const EVENT = {
   TOPIC_DELETED: 'onTopicDeleted',
   /** Community topic changed; data: `{groupID, topic}`. */
   TOPIC_UPDATED: 'onTopicUpdated',
-  /** Own and/or friends' profiles changed; data: `Profile[]`. */
+  /** Own and/or friends' profiles changed; data: `Profile[]` (Parley: the own profile — at login, on `updateMyProfile`, and when another instance changes it). */
   PROFILE_UPDATED: 'onProfileUpdated',
   /** User status changed; data: `[{userID, statusType, customStatus}]`. */
   USER_STATUS_UPDATED: 'onUserStatusUpdated',
@@ -108,7 +109,7 @@ type UserStatusType =
 
 /**
  * `event.data` type per event string. `unknown` / `unknown[]` stand for objects of
- * modules Parley does not serve yet (Group, Profile, Friend, …).
+ * modules Parley does not serve yet (Group, Friend, …).
  */
 export interface TimEventPayloads {
   sdkStateReady: undefined;
@@ -143,7 +144,7 @@ export interface TimEventPayloads {
   onTopicCreated: { groupID: string; topicID: string };
   onTopicDeleted: { groupID: string; topicIDList: string[] };
   onTopicUpdated: { groupID: string; topic: unknown };
-  onProfileUpdated: unknown[];
+  onProfileUpdated: Profile[];
   onUserStatusUpdated: Array<{ userID: string; statusType: UserStatusType; customStatus: string }>;
   blacklistUpdated: string[];
   onFriendListUpdated: unknown[];

@@ -54,6 +54,8 @@ export class MessageFactory {
     private readonly instanceTag: string,
     private readonly me: () => string,
     private readonly log: Logger,
+    /** The sender's current nick/avatar, shown on the message until the server's copy replaces them. */
+    private readonly sender: () => { nick: string; avatar: string } = () => ({ nick: '', avatar: '' }),
   ) {}
 
   /** Validates (throwing "Params validate failed.") and builds the message. */
@@ -75,6 +77,7 @@ export class MessageFactory {
     m.conversationType = conversationType as Message['conversationType'];
     m.conversationID = (conversationType === TYPES.CONV_GROUP ? 'GROUP' : 'C2C') + to;
     m.from = this.me();
+    ({ nick: m.nick, avatar: m.avatar } = this.sender());
     m.flow = 'out';
     m.time = now;
     m.clientTime = now;

@@ -58,6 +58,15 @@ export class Validator {
     return value;
   }
 
+  /** `options.userIDList`: an array of strings (`nonEmpty`: TIM's "required", so `[]` fails too). */
+  userIDList(options: unknown, nonEmpty: boolean): string[] {
+    const list = this.object(options, 'options')['userIDList'];
+    if (!Array.isArray(list)) this.fail('userIDList must be an array');
+    if (nonEmpty && list.length === 0) this.fail('userIDList is required');
+    if (!list.every((id) => typeof id === 'string')) this.fail('userIDList must contain only strings');
+    return list as string[];
+  }
+
   function(value: unknown, name: string): (...args: never[]) => unknown {
     if (typeof value !== 'function') this.fail(`${name} must be a function`);
     return value as (...args: never[]) => unknown;

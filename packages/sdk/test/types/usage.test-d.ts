@@ -4,7 +4,7 @@
  * app-like tsconfig. Never executed; `typecheck.test.ts` runs `tsc` on it.
  * `@ts-expect-error` lines prove the assertions are not vacuous.
  */
-import TIM, { TIM as NamedTIM, TencentCloudChat, createInstance, type ChatSDK, type Conversation, type ImError, type ImResponse, type Message } from '@parley/sdk';
+import TIM, { TIM as NamedTIM, TencentCloudChat, createInstance, Profile, type ChatSDK, type Conversation, type ImError, type ImResponse, type Message, type ProfileUpdateOptions } from '@parley/sdk';
 import { expectTypeOf } from 'vitest';
 
 // ---- namespace
@@ -106,6 +106,60 @@ const convs = await tim.getConversationList();
 expectTypeOf(convs.data.conversationList[0].unreadCount).toBeNumber();
 expectTypeOf(convs.data.conversationList[0].conversationID).toBeString();
 expectTypeOf(convs.data.conversationList[0].lastMessage.messageForShow).toBeString();
+
+// ---- profiles and blacklist
+tim.on(TIM.EVENT.PROFILE_UPDATED, (event) => {
+  expectTypeOf(event.data).toEqualTypeOf<Profile[]>();
+  expectTypeOf(event.data[0].nick).toBeString();
+});
+tim.on(TIM.EVENT.BLACKLIST_UPDATED, (event) => {
+  expectTypeOf(event.data).toEqualTypeOf<string[]>();
+});
+const myProfile = await tim.getMyProfile();
+expectTypeOf(myProfile).toEqualTypeOf<ImResponse<Profile>>();
+expectTypeOf(myProfile.data).toEqualTypeOf<Profile>();
+expectTypeOf(myProfile.data.userID).toBeString();
+expectTypeOf(myProfile.data.messageSettings).toBeNumber();
+expectTypeOf(myProfile.data.lastUpdatedTime).toBeNumber();
+expectTypeOf(myProfile.data.profileCustomField).toEqualTypeOf<Array<{ key: string; value: string }>>();
+const others = await tim.getUserProfile({ userIDList: ['user1', 'user2'] });
+expectTypeOf(others.data).toEqualTypeOf<Profile[]>();
+// @ts-expect-error userIDList is required
+void tim.getUserProfile({});
+const updated = await tim.updateMyProfile({
+  nick: 'Alice',
+  avatar: 'https://example.com/a.png',
+  gender: TIM.TYPES.GENDER_FEMALE,
+  selfSignature: 'hi',
+  allowType: TIM.TYPES.ALLOW_TYPE_NEED_CONFIRM,
+  birthday: 20000101,
+  location: 'Berlin',
+  language: 1,
+  messageSettings: 0,
+  adminForbidType: TIM.TYPES.FORBID_TYPE_NONE,
+  level: 1,
+  role: 2,
+  profileCustomField: [{ key: 'Tag_Profile_Custom_x', value: 'y' }],
+});
+expectTypeOf(updated.data).toEqualTypeOf<Profile>();
+// Values that are plain strings at compile time (e.g. from a form) are accepted; the SDK checks them at runtime.
+const genderFromForm: string = 'Gender_Type_Male';
+void tim.updateMyProfile({ gender: genderFromForm });
+const options: ProfileUpdateOptions = { nick: 'n' };
+void tim.updateMyProfile(options);
+// @ts-expect-error nick is a string
+void tim.updateMyProfile({ nick: 1 });
+// @ts-expect-error unknown profile key
+void tim.updateMyProfile({ hobby: 'chess' });
+// @ts-expect-error custom fields are {key, value} pairs
+void tim.updateMyProfile({ profileCustomField: ['Tag_Profile_Custom_x'] });
+const blacklist = await tim.getBlacklist();
+expectTypeOf(blacklist.data).toEqualTypeOf<string[]>();
+expectTypeOf((await tim.addToBlacklist({ userIDList: ['user1'] })).data).toEqualTypeOf<string[]>();
+expectTypeOf((await tim.removeFromBlacklist({ userIDList: ['user1'] })).data).toEqualTypeOf<string[]>();
+// @ts-expect-error userIDList is an array
+void tim.addToBlacklist({ userIDList: 'user1' });
+expectTypeOf(new Profile().allowType).toBeString();
 
 await tim.logout();
 await tim.destroy();

@@ -21,6 +21,13 @@ export interface ConversationEntry {
    */
   unreadBaseSeq: number;
   peerReadSeq: number;
+  /**
+   * C2C: `lastUpdatedTime` (ms, server clock) of the newest peer profile
+   * applied from a profile push or fetch. Older profiles, and live messages
+   * sent before it (they carry the nick/avatar of their send time), do not
+   * overwrite the conversation's `userProfile`.
+   */
+  peerProfileTime: number;
   hidden: boolean;
   /** Order of the latest local lastMessage change (ties within one second of `lastTime`). */
   activity: number;
@@ -59,6 +66,7 @@ export class ConversationManager {
       readSeq: 0,
       unreadBaseSeq: baseline,
       peerReadSeq: 0,
+      peerProfileTime: 0,
       hidden: false,
       activity: 0,
       tracker: new SequenceTracker<Message>(baseline),
@@ -90,26 +98,39 @@ export class ConversationManager {
         m.revoker = wire.lastMessage.revoker;
       }
       c.lastMessage = lastMessageOf(m, m.flow === 'out' && m.sequence <= entry.peerReadSeq, this.intl);
-      if (wire.lastMessage.nick) c.userProfile.nick = m.flow === 'in' ? m.nick : c.userProfile.nick;
     } else {
       c.lastMessage = emptyLastMessage();
+    }
+    // The server's view of the peer's current nick/avatar at sync time.
+    if (wire.type === 'C2C' && wire.peerProfile) {
+      c.userProfile.nick = wire.peerProfile.nick;
+      c.userProfile.avatar = wire.peerProfile.avatar;
     }
     return entry;
   }
 
-  /** Records a message delivered or sent in this conversation (updates lastMessage and unread). */
-  recordMessage(entry: ConversationEntry, message: Message): void {
+  /**
+   * Records a message delivered or sent in this conversation (updates
+   * lastMessage and unread). A `live` incoming message (pushed as it was sent,
+   * not pulled later) also refreshes the peer's nick/avatar: the server stamps
+   * the sender's current ones on every message.
+   */
+  recordMessage(entry: ConversationEntry, message: Message, live = false): void {
     entry.messages.set(message.ID, message);
     if (message._onlineOnlyFlag) return;
     entry.hidden = false;
-    if (message.sequence >= entry.lastSeq) {
+    const newest = message.sequence >= entry.lastSeq;
+    if (newest) {
       entry.lastSeq = message.sequence;
       entry.conversation.lastMessage = lastMessageOf(message, false, this.intl);
       entry.activity = ++this.activityCounter;
     }
     if (message.flow === 'in') {
-      if (message.nick) entry.conversation.userProfile.nick = message.nick;
-      if (message.avatar) entry.conversation.userProfile.avatar = message.avatar;
+      // `time` is whole seconds: a message from the second of the last applied profile change may predate it.
+      if (live && newest && message.conversationType === 'C2C' && message.time * 1000 > entry.peerProfileTime) {
+        entry.conversation.userProfile.nick = message.nick;
+        entry.conversation.userProfile.avatar = message.avatar;
+      }
       if (message.sequence > Math.max(entry.readSeq, entry.unreadBaseSeq) && !message.isRevoked) entry.conversation.unreadCount++;
     }
   }
@@ -127,6 +148,21 @@ export class ConversationManager {
       if (m.flow === 'in' && !m.isRevoked && m.sequence > floor && m.sequence <= entry.tracker.watermark) above++;
     }
     entry.conversation.unreadCount = serverUnread + above;
+  }
+
+  /**
+   * The C2C peer `userID` has this nick/avatar as of `lastUpdatedTime` (ms).
+   * Returns whether the conversation's `userProfile` changed.
+   */
+  applyPeerProfile(userID: string, nick: string, avatar: string, lastUpdatedTime: number): boolean {
+    const entry = this.entries.get('C2C' + userID);
+    if (!entry || lastUpdatedTime < entry.peerProfileTime) return false;
+    entry.peerProfileTime = lastUpdatedTime;
+    const profile = entry.conversation.userProfile;
+    if (profile.nick === nick && profile.avatar === avatar) return false;
+    profile.nick = nick;
+    profile.avatar = avatar;
+    return true;
   }
 
   /** The user read up to `readSeq` (here or on another instance). */

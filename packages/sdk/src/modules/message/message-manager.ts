@@ -96,7 +96,7 @@ export class MessageManager {
       entry.conversation.lastMessage.isPeerRead = false;
       this.deps.conversations.recordMessage(entry, message);
       const released = entry.tracker.markSeen(message.sequence);
-      this.deliver(entry, released);
+      this.deliver(entry, released, true);
       if (entry.tracker.hasGap) this.scheduleGapFill(message.conversationID);
       this.deps.events.conversationsChanged();
     }
@@ -193,7 +193,7 @@ export class MessageManager {
     const peer = message.flow === 'out' ? wire.to : wire.from;
     const entry = this.entryFor(message.conversationID, peer);
     const ready = entry.tracker.offer(wire.seq, message);
-    this.deliver(entry, ready);
+    this.deliver(entry, ready, true);
     if (entry.tracker.hasGap) this.scheduleGapFill(message.conversationID);
     if (ready.length > 0) this.deps.events.conversationsChanged();
   }
@@ -231,7 +231,8 @@ export class MessageManager {
     this.deps.events.conversationsChanged();
   }
 
-  private deliver(entry: ConversationEntry, messages: Message[]): void {
+  /** `live`: pushed as they were sent (not pulled by a gap fill). */
+  private deliver(entry: ConversationEntry, messages: Message[], live = false): void {
     if (messages.length === 0) return;
     const received: Message[] = [];
     for (const m of messages) {
@@ -247,7 +248,7 @@ export class MessageManager {
         this.deps.conversations.recordMessage(entry, own);
         continue;
       }
-      this.deps.conversations.recordMessage(entry, m);
+      this.deps.conversations.recordMessage(entry, m, live);
       received.push(m);
     }
     if (received.length > 0) this.deps.events.received(received);
