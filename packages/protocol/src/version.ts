@@ -23,6 +23,8 @@ export const CAPABILITIES = {
   onlineOnly: 'online-only',
   /** Message revoke with a server-enforced window. */
   revoke: 'revoke',
+  /** `profile.*` and `blacklist.*` commands, `push.profile`/`push.blacklist`, `WireConversation.peerProfile`. */
+  profileBlacklist: 'profile-blacklist',
 } as const;
 
 export type Capability = (typeof CAPABILITIES)[keyof typeof CAPABILITIES];

@@ -86,6 +86,57 @@ const VALID_BODIES: { [K in RequestCmd]: RequestBodies[K] } = {
   'conv.sync': {},
   'conv.get': { conversationID: 'C2Cbob' },
   'conv.delete': { conversationIDList: ['C2Cbob', 'C2Ccarol'], clearHistoryMessage: true },
+  'profile.get': { userIDList: ['alice', 'bob'] },
+  'profile.update': { profile: { nick: 'Alice', birthday: 20000101, profileCustomField: [{ key: 'Tag_Profile_Custom_hobby', value: 'chess' }] } },
+  'blacklist.get': {},
+  'blacklist.add': { userIDList: ['bob', 'carol'] },
+  'blacklist.remove': { userIDList: ['bob'] },
+  'file.slot': { fileType: 1, fileName: 'cat.png', fileSize: 1024, contentType: 'image/png' },
+  'file.info': { uuid: 'a1B2-c3_d4' },
+  'group.create': {
+    type: 'Public',
+    name: 'Chess club',
+    groupID: 'chess',
+    introduction: 'We play chess',
+    notification: 'Friday 8pm',
+    avatar: 'https://example.com/g.png',
+    maxMemberNum: 200,
+    joinOption: 'NeedPermission',
+    memberList: [{ userID: 'bob', role: 'Admin', memberCustomField: [{ key: 'seat', value: '1' }] }],
+    groupCustomField: [{ key: 'city', value: 'Shenzhen' }],
+    isSupportTopic: false,
+  },
+  'group.list': {},
+  'group.get': { groupID: 'chess' },
+  'group.search': { groupID: 'chess' },
+  'group.update': {
+    groupID: 'chess',
+    name: 'Chess club 2',
+    avatar: 'https://example.com/g2.png',
+    introduction: 'intro',
+    notification: 'note',
+    maxMemberNum: 100,
+    joinOption: 'FreeAccess',
+    muteAllMembers: true,
+    groupCustomField: [{ key: 'city', value: 'Beijing' }],
+  },
+  'group.dismiss': { groupID: 'chess' },
+  'group.join': { groupID: 'chess', applyMessage: 'let me in' },
+  'group.join-anonymous': { sdkAppID: 1_400_000_001, groupID: 'live' },
+  'group.quit': { groupID: 'chess' },
+  'group.change-owner': { groupID: 'chess', newOwnerID: 'bob' },
+  'group.applications': {},
+  'group.handle-application': { groupID: 'chess', applicant: 'carol', handleAction: 'Agree', handleMessage: 'welcome' },
+  'conv.set-remind': { conversationIDList: ['GROUPchess', 'C2Cbob'], messageRemindType: 'AcceptNotNotify' },
+  'group.members': { groupID: 'chess', count: 15, offset: 0, role: 'Member' },
+  'group.member-profiles': { groupID: 'chess', userIDList: ['bob', 'carol'] },
+  'group.add-members': { groupID: 'chess', userIDList: ['dave'], reason: 'friend' },
+  'group.delete-members': { groupID: 'chess', userIDList: ['dave'], reason: 'spam' },
+  'group.mute-member': { groupID: 'chess', userID: 'dave', muteTime: 600 },
+  'group.set-role': { groupID: 'chess', userID: 'bob', role: 'Admin' },
+  'group.set-name-card': { groupID: 'chess', userID: 'bob', nameCard: 'Bobby' },
+  'group.set-member-custom': { groupID: 'chess', userID: 'bob', memberCustomField: [{ key: 'seat', value: '2' }] },
+  'group.online-count': { groupID: 'chess' },
 };
 
 /** Required keys per command (the rest of VALID_BODIES' keys are optional). */
@@ -101,6 +152,35 @@ const REQUIRED: { [K in RequestCmd]: ReadonlyArray<keyof RequestBodies[K]> } = {
   'conv.sync': [],
   'conv.get': ['conversationID'],
   'conv.delete': ['conversationIDList', 'clearHistoryMessage'],
+  'profile.get': ['userIDList'],
+  'profile.update': ['profile'],
+  'blacklist.get': [],
+  'blacklist.add': ['userIDList'],
+  'blacklist.remove': ['userIDList'],
+  'file.slot': ['fileType', 'fileName', 'fileSize'],
+  'file.info': ['uuid'],
+  'group.create': ['type', 'name'],
+  'group.list': [],
+  'group.get': ['groupID'],
+  'group.search': ['groupID'],
+  'group.update': ['groupID'],
+  'group.dismiss': ['groupID'],
+  'group.join': ['groupID'],
+  'group.join-anonymous': ['sdkAppID', 'groupID'],
+  'group.quit': ['groupID'],
+  'group.change-owner': ['groupID', 'newOwnerID'],
+  'group.applications': [],
+  'group.handle-application': ['groupID', 'applicant', 'handleAction'],
+  'conv.set-remind': ['conversationIDList', 'messageRemindType'],
+  'group.members': ['groupID'],
+  'group.member-profiles': ['groupID', 'userIDList'],
+  'group.add-members': ['groupID', 'userIDList'],
+  'group.delete-members': ['groupID', 'userIDList'],
+  'group.mute-member': ['groupID', 'userID', 'muteTime'],
+  'group.set-role': ['groupID', 'userID', 'role'],
+  'group.set-name-card': ['groupID', 'userID', 'nameCard'],
+  'group.set-member-custom': ['groupID', 'userID', 'memberCustomField'],
+  'group.online-count': ['groupID'],
 };
 
 const REQUIRED_MESSAGE_FIELDS = ['ID', 'conversationType', 'to', 'type', 'payload', 'clientTime', 'random'] as const;
@@ -139,7 +219,48 @@ function withMessage(patch: JsonObject): JsonObject {
 describe('decodeClientFrame: command table', () => {
   it('knows exactly the documented v1 commands', () => {
     expect([...REQUEST_COMMANDS].sort()).toEqual(
-      ['conv.delete', 'conv.get', 'conv.sync', 'login', 'logout', 'msg.list', 'msg.pull', 'msg.read', 'msg.revoke', 'msg.send', 'ping'].sort(),
+      [
+        'conv.delete',
+        'conv.get',
+        'conv.sync',
+        'login',
+        'logout',
+        'msg.list',
+        'msg.pull',
+        'msg.read',
+        'msg.revoke',
+        'msg.send',
+        'ping',
+        'profile.get',
+        'profile.update',
+        'blacklist.get',
+        'blacklist.add',
+        'blacklist.remove',
+        'file.slot',
+        'file.info',
+        'group.create',
+        'group.list',
+        'group.get',
+        'group.search',
+        'group.update',
+        'group.dismiss',
+        'group.join',
+        'group.join-anonymous',
+        'group.quit',
+        'group.change-owner',
+        'group.applications',
+        'group.handle-application',
+        'conv.set-remind',
+        'group.members',
+        'group.member-profiles',
+        'group.add-members',
+        'group.delete-members',
+        'group.mute-member',
+        'group.set-role',
+        'group.set-name-card',
+        'group.set-member-custom',
+        'group.online-count',
+      ].sort(),
     );
     expect(Object.keys(VALID_BODIES).sort()).toEqual([...REQUEST_COMMANDS].sort());
   });
@@ -370,6 +491,38 @@ describe('decodeClientFrame: numeric and list bounds', () => {
     expectRejected(decode(frame(['C2Cbob', 7])), ErrorCode.InvalidFrame, 1);
   });
 
+  it('profile.get: 1–100 valid userIDs', () => {
+    const frame = (userIDList: Json[]) => ({ cmd: 'profile.get', id: 1, body: { userIDList } });
+    expectOk(decode(frame(Array.from({ length: 100 }, (_, i) => `u${i}`))));
+    expectOk(decode(frame(['alice', 'alice'])));
+    expectRejected(decode(frame([])), ErrorCode.InvalidFrame, 1);
+    expectRejected(decode(frame(Array.from({ length: 101 }, (_, i) => `u${i}`))), ErrorCode.InvalidFrame, 1);
+    for (const bad of ['', 'u'.repeat(33), 'ümlaut', 7, null]) {
+      const result = expectRejected(decode(frame(['alice', bad])), ErrorCode.InvalidFrame, 1);
+      expect(result.message).toContain('body.userIDList[1]');
+    }
+  });
+
+  it('profile.update: the codec only requires an object; field rules are the server’s (40xxx)', () => {
+    const frame = (profile: Json) => ({ cmd: 'profile.update', id: 1, body: { profile } });
+    // Unknown keys, wrong types and empty objects pass the codec: the profile service answers them with Tencent codes.
+    const passing: JsonObject[] = [{}, { bogus: 1 }, { nick: 7 }, { profileCustomField: 'x' }, { gender: 'nope' }];
+    for (const profile of passing) expectOk(decode(frame(profile)));
+    for (const bad of [[], null, 'nick', 1, true]) expectRejected(decode(frame(bad)), ErrorCode.InvalidFrame, 1);
+  });
+
+  it('blacklist.add / blacklist.remove: 1–10000 valid userIDs (the per-call limit is server config)', () => {
+    for (const cmd of ['blacklist.add', 'blacklist.remove'] as const) {
+      const frame = (userIDList: Json[]) => ({ cmd, id: 1, body: { userIDList } });
+      expectOk(decode(frame(['bob'])));
+      expectOk(decode(frame(Array.from({ length: 10_000 }, (_, i) => `u${i}`))));
+      expectRejected(decode(frame([])), ErrorCode.InvalidFrame, 1);
+      expectRejected(decode(frame(Array.from({ length: 10_001 }, (_, i) => `u${i}`))), ErrorCode.InvalidFrame, 1);
+      const result = expectRejected(decode(frame(['bob', 'u'.repeat(33)])), ErrorCode.InvalidFrame, 1);
+      expect(result.message).toContain('body.userIDList[1]');
+    }
+  });
+
   it('every conversationID field rejects malformed IDs', () => {
     for (const cmd of ['msg.list', 'msg.read', 'conv.get'] as const) {
       for (const conversationID of ['C2C', 'GROUP', 'bob', 'c2cbob', `C2C${'u'.repeat(33)}`, '@TIM#SYSTEM ', '']) {
@@ -566,7 +719,10 @@ const requestLike = fc.record(
     id: fc.oneof(fc.integer({ min: -2, max: 1_000_000 }), fc.double(), fc.jsonValue()),
     body: fc.oneof(
       fc.jsonValue(),
-      fc.dictionary(fc.constantFrom('conversationID', 'afterSeq', 'message', 'userID', 'conversationIDList', 'limit', 'count', '__proto__', 'x'), fc.jsonValue()),
+      fc.dictionary(
+        fc.constantFrom('conversationID', 'afterSeq', 'message', 'userID', 'conversationIDList', 'userIDList', 'profile', 'limit', 'count', '__proto__', 'x'),
+        fc.jsonValue(),
+      ),
       fc.constantFrom(...REQUEST_COMMANDS).map((cmd) => VALID_BODIES[cmd] as Json),
     ),
   },

@@ -21,7 +21,23 @@ export { Message } from './modules/message/message.js';
 export type { MessageStatus, MessageFlow, MessageElement } from './modules/message/message.js';
 export type { MessageListPage } from './modules/message/message-manager.js';
 export { Conversation } from './modules/conversation/conversation.js';
-export type { LastMessage, UserProfileSummary } from './modules/conversation/conversation.js';
+export type { LastMessage, UserProfileSummary, GroupAtInfo } from './modules/conversation/conversation.js';
+export { Group, GroupMember } from './modules/group/group.js';
+export type { GroupType, GroupRole, GroupJoinOption, GroupCustomField, GroupSelfInfo, GroupLastMessage } from './modules/group/group.js';
+export type {
+  CreateGroupOptions,
+  UpdateGroupProfileOptions,
+  JoinGroupOptions,
+  JoinGroupResult,
+  GroupApplication,
+  HandleGroupApplicationOptions,
+  SetMessageRemindTypeOptions,
+  C2CRemindTypeResult,
+  GetGroupMemberListOptions,
+  AddGroupMemberResult,
+  DeleteGroupMemberOptions,
+  GroupAndMember,
+} from './compat/group-api.js';
 export { Profile } from './modules/profile/profile.js';
 export type { ProfileCustomField, ProfileGender, ProfileAllowType, ProfileForbidType } from './modules/profile/profile.js';
 export type { ProfileUpdateOptions } from './modules/profile/profile-update.js';

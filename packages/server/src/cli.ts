@@ -29,6 +29,20 @@ Options (environment variable in brackets):
   --max-web-instances N    [PARLEY_MAX_WEB_INSTANCES]      default 1 (0 = unlimited)
   --heartbeat-interval MS  [PARLEY_HEARTBEAT_INTERVAL_MS]  default 30000
   --login-timeout MS       [PARLEY_LOGIN_TIMEOUT_MS]       default 10000
+  --max-blacklist-size N   [PARLEY_MAX_BLACKLIST_SIZE]     default 1000
+  --max-blacklist-batch N  [PARLEY_MAX_BLACKLIST_BATCH]    default 1000 (IDs per add/remove call)
+  --max-profile-custom-fields N [PARLEY_MAX_PROFILE_CUSTOM_FIELDS] default 20
+  --public-url URL         [PARLEY_PUBLIC_URL]             base of upload/download URLs (default http://<Host of the client's request>)
+  --max-image-bytes N      [PARLEY_MAX_IMAGE_BYTES]        default 20971520 (20 MiB)
+  --max-audio-bytes N      [PARLEY_MAX_AUDIO_BYTES]        default 20971520 (20 MiB)
+  --max-video-bytes N      [PARLEY_MAX_VIDEO_BYTES]        default 104857600 (100 MiB)
+  --max-file-bytes N       [PARLEY_MAX_FILE_BYTES]         default 104857600 (100 MiB)
+  --ffmpeg-path P          [PARLEY_FFMPEG_PATH]            default ffmpeg ('' = no video snapshots)
+  --ffprobe-path P         [PARLEY_FFPROBE_PATH]           default ffprobe ('' = no media durations)
+  --group-max-members J    [PARLEY_GROUP_MAX_MEMBERS]      JSON per group type, e.g. {"Private":6000} (defaults: spec §9)
+  --group-send-rate N      [PARLEY_GROUP_SEND_RATE]        default 40 (AVChatRoom messages/s per group; 0 = unlimited)
+  --max-groups-per-user N  [PARLEY_MAX_GROUPS_PER_USER]    default 0 (unlimited)
+  --group-member-custom-keys K [PARLEY_GROUP_MEMBER_CUSTOM_KEYS] comma-separated allow-list (default: any key)
   --log-level L            [PARLEY_LOG_LEVEL]              default info
 `;
 

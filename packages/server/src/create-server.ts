@@ -2,23 +2,37 @@
  * The composition root: config → storage → broker → services → gateway → HTTP.
  * The only place that knows every concrete implementation.
  */
-import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import type { Server as HttpServer } from 'node:http';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { PROTOCOL_VERSION, WS_PATH } from '@parley/protocol';
+import { WS_PATH } from '@parley/protocol';
 import { loadOrCreateIdentity, type AppIdentity } from './auth/app-identity.js';
 import type { Broker } from './cluster/broker.js';
 import { LocalBroker } from './cluster/local-broker.js';
 import { defaultConfig, type ServerConfig } from './config/config.js';
+import { FileService } from './files/file-service.js';
+import { LocalBlobStore } from './files/local-blob-store.js';
 import { Gateway } from './gateway/gateway.js';
+import { createHttpApp } from './http/http-app.js';
 import { createLogger } from './logger.js';
 import { AuthService } from './services/auth-service.js';
 import { systemClock, type Clock } from './services/clock.js';
 import { ConversationService } from './services/conversation-service.js';
+import { GroupConversations } from './services/group-conversations.js';
+import { GroupMessageService } from './services/group-message-service.js';
+import { maxMembersByType } from './services/group-rules.js';
+import { GroupService } from './services/group-service.js';
+import { SendRateLimiter } from './services/send-rate-limiter.js';
 import { MessageService } from './services/message-service.js';
+import { ProfileCache } from './services/profile-cache.js';
+import { ProfileService } from './services/profile-service.js';
+import { RelationshipService } from './services/relationship-service.js';
 import { SqliteStorage } from './storage/sqlite/sqlite-storage.js';
 import type { Storage } from './storage/storage.js';
+
+/** How long an upload slot stays valid, seconds (TIM's 900). */
+const UPLOAD_SLOT_SECONDS = 900;
 
 export interface CreateServerOptions {
   config?: Partial<ServerConfig>;
@@ -67,10 +81,56 @@ export async function createServer(options: CreateServerOptions = {}): Promise<P
   const broker = options.broker ?? new LocalBroker();
 
   const limits = { maxBodyBytes: config.maxBodyBytes, revokeWindowSeconds: config.revokeWindowSeconds, pageSize: config.pageSize };
+  // In-process cache of the profile facts the send path needs (see profile-cache.ts for multi-node).
+  const profileCache = new ProfileCache(storage);
+  // Media uploads: bytes under <dataDir>/files/, metadata in storage.
+  const blobs = new LocalBlobStore(join(config.dataDir, 'files'));
+  await blobs.init();
+  const files = new FileService(
+    storage,
+    blobs,
+    {
+      limits: { image: config.maxImageBytes, audio: config.maxAudioBytes, video: config.maxVideoBytes, file: config.maxFileBytes },
+      publicUrl: config.publicUrl,
+      slotSeconds: UPLOAD_SLOT_SECONDS,
+      secretKey: identity.secretKey,
+      stagingDir: blobs.tmpDir,
+      ffmpegPath: config.ffmpegPath,
+      ffprobePath: config.ffprobePath,
+    },
+    clock,
+    log,
+  );
+  await files.init();
+  // Groups (spec §4.7–4.8, §9). The AVChatRoom rate limiter is shared by sends and live join/quit tips.
+  const roomLimiter = new SendRateLimiter(config.groupSendRatePerSecond, clock);
+  const groups = new GroupService(
+    storage,
+    broker,
+    clock,
+    profileCache,
+    {
+      maxMembers: maxMembersByType(config.groupMaxMembers),
+      maxGroupsPerUser: config.maxGroupsPerUser,
+      memberCustomKeys: config.groupMemberCustomKeys,
+      sdkAppID: identity.sdkAppID,
+    },
+    roomLimiter,
+  );
+  const groupConversations = new GroupConversations(storage, broker, clock);
   const services = {
     auth: new AuthService(storage, identity, clock),
-    messages: new MessageService(storage, broker, clock, limits),
-    conversations: new ConversationService(storage, broker),
+    messages: new MessageService(storage, broker, clock, limits, profileCache, groupConversations),
+    conversations: new ConversationService(storage, broker, profileCache, groupConversations),
+    profiles: new ProfileService(storage, broker, clock, profileCache, { maxProfileCustomFields: config.maxProfileCustomFields }, log),
+    relationships: new RelationshipService(storage, broker, clock, {
+      maxBlacklistSize: config.maxBlacklistSize,
+      maxBlacklistBatch: config.maxBlacklistBatch,
+    }),
+    files,
+    groups,
+    groupMessages: new GroupMessageService(storage, broker, clock, limits, profileCache, groups, roomLimiter),
+    groupConversations,
   };
   const gateway = new Gateway(
     {
@@ -87,17 +147,11 @@ export async function createServer(options: CreateServerOptions = {}): Promise<P
     clock,
     log,
   );
+  groups.attachPresence(gateway.presence());
 
-  const http = createHttpServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (path === '/healthz') {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ status: 'ok', protocolVersion: PROTOCOL_VERSION, connections: gateway.connectionCount }));
-      return;
-    }
-    res.writeHead(404, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ error: 'not found', hint: `WebSocket endpoint is ${WS_PATH}` }));
-  });
+  // fastify serves HTTP; the gateway takes WebSocket upgrades on the same node:http server.
+  const app = await createHttpApp({ log, files, connectionCount: () => gateway.connectionCount });
+  const http = app.server;
   gateway.attach(http);
 
   let closed = false;
@@ -108,6 +162,7 @@ export async function createServer(options: CreateServerOptions = {}): Promise<P
     http,
     storage,
     async listen() {
+      await app.ready();
       await new Promise<void>((resolve, reject) => {
         http.once('error', reject);
         http.listen(config.port, config.host, () => {
@@ -117,6 +172,7 @@ export async function createServer(options: CreateServerOptions = {}): Promise<P
       });
       const address = http.address() as AddressInfo;
       const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+      files.fallbackBase = `http://${host}:${address.port}`;
       log.info({ host: address.address, port: address.port }, 'parley listening');
       return { host: address.address, port: address.port, httpUrl: `http://${host}:${address.port}`, wsUrl: `ws://${host}:${address.port}${WS_PATH}` };
     },
@@ -130,6 +186,8 @@ export async function createServer(options: CreateServerOptions = {}): Promise<P
         http.close(() => resolve());
         http.closeAllConnections();
       });
+      await app.close();
+      await files.close();
       await broker.close();
       await storage.close();
     },

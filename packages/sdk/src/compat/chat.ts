@@ -12,6 +12,8 @@ import { ImError, ParamsValidateError } from '../errors.js';
 import { Logger, type LogLevel } from '../logger.js';
 import { ConversationManager } from '../modules/conversation/conversation-manager.js';
 import type { Conversation } from '../modules/conversation/conversation.js';
+import type { Group, GroupMember } from '../modules/group/group.js';
+import { GroupManager } from '../modules/group/group-manager.js';
 import { Message } from '../modules/message/message.js';
 import { isIntlApp } from '../modules/message/message-for-show.js';
 import { MessageManager, type MessageListPage, type MessageManagerDeps } from '../modules/message/message-manager.js';
@@ -20,6 +22,7 @@ import { ProfileManager } from '../modules/profile/profile-manager.js';
 import type { ProfileUpdateOptions } from '../modules/profile/profile-update.js';
 import { BlacklistManager } from '../modules/relationship/blacklist-manager.js';
 import { Emitter } from './emitter.js';
+import * as G from './group-api.js';
 import { MessageFactory, type CreatorName, type CreatorOptions } from './message-factory.js';
 import { EVENT, type TimEvent, type TimEventName } from './event.js';
 import { resolveServerUrl, type CreateOptions } from './options.js';
@@ -65,6 +68,9 @@ export class ChatSDK {
   private readonly messages: MessageManager;
   private readonly profiles: ProfileManager;
   private readonly blacklist: BlacklistManager;
+  private readonly groups: GroupManager;
+  private readonly groupApi: G.GroupApi;
+  private readonly groupThrottle: Throttle;
   private readonly plugins = new Map<string, unknown>();
   private readonly convThrottle: Throttle;
   private readonly unreadThrottle: Throttle;
@@ -90,15 +96,21 @@ export class ChatSDK {
     private readonly onDestroyed: (sdkAppID: number) => void,
   ) {
     const intl = isIntlApp(SDKAppID);
-    this.conversations = new ConversationManager(intl, () => this.userID);
+    this.conversations = new ConversationManager(intl, () => this.userID, (groupID) => this.groups.get(groupID));
     const request: MessageManagerDeps['request'] = (cmd, body) => this.requireConnection().request(cmd, body);
+    const received = (list: Message[]) => {
+      this.groups.observe(list);
+      this.emitter.emit(EVENT.MESSAGE_RECEIVED, list);
+    };
     this.messages = new MessageManager({
       me: () => this.userID,
       request,
       conversations: this.conversations,
       log: this.log,
+      groupTypeOf: (groupID) => this.groups.get(groupID)?.type,
+      systemNotices: () => this.groups.systemNotices(),
       events: {
-        received: (list) => this.emitter.emit(EVENT.MESSAGE_RECEIVED, list),
+        received,
         revoked: (list) => this.emitter.emit(EVENT.MESSAGE_REVOKED, list),
         readByPeer: (list) => this.emitter.emit(EVENT.MESSAGE_READ_BY_PEER, list),
         conversationsChanged: () => this.conversationsChanged(),
@@ -120,7 +132,44 @@ export class ChatSDK {
       log: this.log,
       events: { blacklistUpdated: (list) => this.emitter.emit(EVENT.BLACKLIST_UPDATED, list) },
     });
+    this.groups = new GroupManager({
+      me: () => this.userID,
+      request,
+      conversations: this.conversations,
+      log: this.log,
+      intl,
+      events: {
+        groupListChanged: () => this.groupThrottle.trigger(),
+        conversationsChanged: () => this.conversationsChanged(),
+        received: (list) => this.emitter.emit(EVENT.MESSAGE_RECEIVED, list),
+      },
+    });
+    this.groupApi = new G.GroupApi({
+      api: (name, prepare) => this.api(name, prepare),
+      log: this.log,
+      me: () => this.userID,
+      isReady: () => this.session === 'ready',
+      request,
+      groups: this.groups,
+      conversations: this.conversations,
+      messages: this.messages,
+      factory: this.factory,
+      nick: () => this.profiles.sender().nick,
+      unlimitedAVChatRoom: options.unlimitedAVChatRoom === true,
+      sdkAppID: SDKAppID,
+      anonymousSocket: async () => {
+        const url = resolveServerUrl(this.options);
+        if (!url) return null;
+        const timeout = this.options.requestTimeoutMs ?? 20_000;
+        return { url, WebSocket: await resolveWebSocket(this.options.WebSocket), requestTimeoutMs: timeout, reconnectPolicy: new FullJitterBackoff(this.options.reconnect ?? {}) };
+      },
+      received,
+      conversationsChanged: () => this.conversationsChanged(),
+    });
     const windowMs = options.eventThrottling === false ? 0 : 1000;
+    this.groupThrottle = new Throttle(windowMs, () => {
+      if (this.session === 'ready' || this.session === 'loggingIn') this.emitter.emit(EVENT.GROUP_LIST_UPDATED, this.groups.list());
+    });
     this.convThrottle = new Throttle(windowMs, () => {
       if (this.session === 'ready' || this.session === 'loggingIn') this.emitter.emit(EVENT.CONVERSATION_LIST_UPDATED, this.conversations.list());
     });
@@ -201,7 +250,7 @@ export class ChatSDK {
       const synced = connection.request('conv.sync', {}).then(({ conversations }) => {
         if (!superseded()) for (const row of conversations) this.conversations.applyWire(row, true);
       });
-      await Promise.all([synced, this.blacklist.load(true), this.profiles.loadOwn(true)]);
+      await Promise.all([synced, this.groups.load(true), this.blacklist.load(true), this.profiles.loadOwn(true)]);
       if (superseded()) throw new ImError(ErrorCode.LoginFailed, 'login was superseded');
       this.session = 'ready';
       this.notReadyReason = 0;
@@ -211,6 +260,8 @@ export class ChatSDK {
       const early = this.pushesDuringLogin;
       this.pushesDuringLogin = [];
       if (this.connection === connection && this.session === 'ready') for (const frame of early) this.routePush(frame);
+      // AVChatRooms joined anonymously before login move to this connection.
+      void this.groupApi.adoptAnonymousRooms();
       return { code: 0, data: { actionStatus: 'OK', errorCode: 0, errorInfo: '', userID: result.userID, serverTime: result.serverTime } };
     } catch (err) {
       const error = ImError.from(err, ErrorCode.LoginFailed);
@@ -220,6 +271,7 @@ export class ChatSDK {
         this.pushesDuringLogin = [];
         this.profiles.reset();
         this.blacklist.reset();
+        this.groups.reset();
         if (this.connection === ownConnection) this.connection = null;
         this.session = 'loggedOut';
         this.notReadyReason = ErrorCode.LoginFailed;
@@ -252,6 +304,7 @@ export class ChatSDK {
 
   async destroy(): Promise<ImResponse<Record<string, never>>> {
     await this.logout().catch(() => undefined);
+    this.groupApi.close();
     this.emitter.emit(EVENT.SDK_DESTROY, { SDKAppID: this.SDKAppID });
     this.emitter.clear();
     this.onDestroyed(this.SDKAppID);
@@ -381,7 +434,14 @@ export class ChatSDK {
       const conversationID = this.validConversationID(v, v.object(options, 'options')['conversationID']);
       return async () => {
         const entry = this.conversations.get(conversationID);
-        if (entry && entry.conversation.unreadCount > 0) await this.messages.setRead(entry);
+        if (!entry) return {};
+        // Groups: also clears @-tips; Meeting groups count no unread but still keep a read point.
+        const group = entry.conversation.type === 'GROUP';
+        if (group && entry.conversation.groupAtInfoList.length > 0) {
+          entry.conversation.groupAtInfoList = [];
+          this.conversationsChanged();
+        }
+        if (entry.conversation.unreadCount > 0 || (group && entry.readSeq < entry.lastSeq)) await this.messages.setRead(entry);
         return {};
       };
     });
@@ -422,7 +482,8 @@ export class ChatSDK {
       const id = this.validConversationID(new Validator(this.log, 'getConversationProfile'), conversationID);
       return async () => {
         const parsed = parseConversationID(id);
-        if (!parsed || parsed.type !== 'C2C') throw new ImError(10010, 'group conversations are not available on this server version');
+        if (parsed?.type === 'GROUP') return { conversation: await this.groupApi.groupConversation(id, parsed.peer) };
+        if (!parsed || parsed.type !== 'C2C') throw new ImError(ErrorCode.ConversationNotFound, `no conversation profile for ${id}`);
         const local = this.conversations.get(id);
         if (local && !local.hidden) return { conversation: local.conversation };
         const res = await this.requireConnection().request('conv.get', { conversationID: id });
@@ -510,6 +571,88 @@ export class ChatSDK {
     });
   }
 
+  // ---------------------------------------------------------------- groups (compat/group-api.ts)
+
+  /** All joined groups (AVChatRooms while joined) → `{groupList}`. */
+  getGroupList(options?: { groupProfileFilter?: string[] }): Promise<ImResponse<{ groupList: Group[] }>> {
+    return this.groupApi.getGroupList(options);
+  }
+  getGroupProfile(options: { groupID: string; groupCustomFieldFilter?: string[] }): Promise<ImResponse<{ group: Group }>> {
+    return this.groupApi.getGroupProfile(options);
+  }
+  /** Unknown type → 2600, Community ID prefix rules → 2602; the creator then sends the v3 "group_create" message. */
+  createGroup(options: G.CreateGroupOptions): Promise<ImResponse<{ group: Group; overLimitUserIDList: string[] }>> {
+    return this.groupApi.createGroup(options);
+  }
+  dismissGroup(groupID: string): Promise<ImResponse<{ groupID: string }>> {
+    return this.groupApi.dismissGroup(groupID);
+  }
+  updateGroupProfile(options: G.UpdateGroupProfileOptions): Promise<ImResponse<{ group: Group }>> {
+    return this.groupApi.updateGroupProfile(options);
+  }
+  /** Exempt from the readiness gate: before login only AVChatRooms (anonymously; others 2662). */
+  joinGroup(options: G.JoinGroupOptions): Promise<ImResponse<G.JoinGroupResult>> {
+    return this.groupApi.joinGroup(options);
+  }
+  /** Exempt from the readiness gate; not a member here → 2623. */
+  quitGroup(groupID: string): Promise<ImResponse<{ groupID: string }>> {
+    return this.groupApi.quitGroup(groupID);
+  }
+  searchGroupByID(groupID: string): Promise<ImResponse<{ group: Group }>> {
+    return this.groupApi.searchGroupByID(groupID);
+  }
+  /** AVChatRoom → 2620, to yourself → 2621. */
+  changeGroupOwner(options: { groupID: string; newOwnerID: string }): Promise<ImResponse<{ group: Group }>> {
+    return this.groupApi.changeGroupOwner(options);
+  }
+  getGroupApplicationList(): Promise<ImResponse<{ applicationList: G.GroupApplication[] }>> {
+    return this.groupApi.getGroupApplicationList();
+  }
+  /** With the application's system notice (`message`) or a `getGroupApplicationList` item (`application`). */
+  handleGroupApplication(options: G.HandleGroupApplicationOptions): Promise<ImResponse<{ group: Group | undefined }>> {
+    return this.groupApi.handleGroupApplication(options);
+  }
+  /** Group form → `{group}`; C2C form (`userIDList`) → `{successUserIDList, failureUserIDList}`. */
+  setMessageRemindType(options: { groupID: string; messageRemindType: string }): Promise<ImResponse<{ group: Group }>>;
+  setMessageRemindType(options: { userIDList: string[]; messageRemindType: string }): Promise<ImResponse<G.C2CRemindTypeResult>>;
+  setMessageRemindType(options: G.SetMessageRemindTypeOptions): Promise<ImResponse<{ group: Group } | G.C2CRemindTypeResult>>;
+  setMessageRemindType(options: G.SetMessageRemindTypeOptions): Promise<ImResponse<{ group: Group } | G.C2CRemindTypeResult>> {
+    return this.groupApi.setMessageRemindType(options);
+  }
+  /** `{memberList, offset}`, offset 0 at the end; a group not in the list → empty without a request. */
+  getGroupMemberList(options: G.GetGroupMemberListOptions): Promise<ImResponse<{ memberList: GroupMember[]; offset: number }>> {
+    return this.groupApi.getGroupMemberList(options);
+  }
+  getGroupMemberProfile(options: { groupID: string; userIDList: string[]; memberCustomFieldFilter?: string[] }): Promise<ImResponse<{ memberList: GroupMember[] }>> {
+    return this.groupApi.getGroupMemberProfile(options);
+  }
+  /** AVChatRoom → 2661. */
+  addGroupMember(options: { groupID: string; userIDList: string[] }): Promise<ImResponse<G.AddGroupMemberResult>> {
+    return this.groupApi.addGroupMember(options);
+  }
+  /** Not in the local list → 2603; AVChatRoom without duration → 2686. */
+  deleteGroupMember(options: G.DeleteGroupMemberOptions): Promise<ImResponse<{ group: Group; userIDList: string[] }>> {
+    return this.groupApi.deleteGroupMember(options);
+  }
+  /** Yourself → 2685; muted members' sends fail with 10017. */
+  setGroupMemberMuteTime(options: { groupID: string; userID: string; muteTime: number }): Promise<ImResponse<G.GroupAndMember>> {
+    return this.groupApi.setGroupMemberMuteTime(options);
+  }
+  /** Not the owner → 2681, bad role → 2683, yourself → 2684. */
+  setGroupMemberRole(options: { groupID: string; userID: string; role: string }): Promise<ImResponse<G.GroupAndMember>> {
+    return this.groupApi.setGroupMemberRole(options);
+  }
+  setGroupMemberNameCard(options: { groupID: string; userID?: string; nameCard: string }): Promise<ImResponse<G.GroupAndMember>> {
+    return this.groupApi.setGroupMemberNameCard(options);
+  }
+  setGroupMemberCustomField(options: { groupID: string; userID?: string; memberCustomField: Array<{ key: string; value: string }> }): Promise<ImResponse<G.GroupAndMember>> {
+    return this.groupApi.setGroupMemberCustomField(options);
+  }
+  /** Exempt from the readiness gate (needs a logged-in connection on Parley). */
+  getGroupOnlineMemberCount(groupID: string): Promise<ImResponse<{ memberCount: number }>> {
+    return this.groupApi.getGroupOnlineMemberCount(groupID);
+  }
+
   // ---------------------------------------------------------------- internals
 
   /** Gate → validate (sync throw) → run, with TIM envelopes on both sides. */
@@ -548,7 +691,12 @@ export class ChatSDK {
   }
 
   private creator(api: CreatorName, options: CreatorOptions): Message {
-    return this.gateSync<Message>(api) ?? this.factory.create(api, options);
+    const gated = this.gateSync<Message>(api);
+    if (gated !== undefined) return gated;
+    const message = this.factory.create(api, options);
+    // Group messages carry the sender's name card (spec §4.2).
+    if (message.conversationType === TYPES.CONV_GROUP) message.nameCard = this.groups.get(message.to)?.selfInfo.nameCard ?? '';
+    return message;
   }
 
   private async sendPipeline(message: Message, onlineUserOnly: boolean): Promise<{ message: Message }> {
@@ -557,6 +705,7 @@ export class ChatSDK {
       message.status = 'fail';
       throw new ImError(ErrorCode.MessageSendInvalidConversationType, `invalid conversationType "${String(message.conversationType)}"`, { message });
     }
+    await this.groupApi.checkSendTarget(message);
     return { message: await this.messages.send(message, onlineUserOnly) };
   }
 
@@ -569,6 +718,7 @@ export class ChatSDK {
   private routePush(frame: PushFrame): void {
     if (frame.cmd === 'push.profile') this.profiles.handlePush(frame.data);
     else if (frame.cmd === 'push.blacklist') this.blacklist.handlePush(frame.data.userIDList);
+    else if (frame.cmd === 'push.group-updated' || frame.cmd === 'push.system-notice' || frame.cmd === 'push.group-read' || frame.cmd === 'push.remind-type') this.groups.handlePush(frame);
     else this.messages.handlePush(frame);
   }
 
@@ -598,6 +748,7 @@ export class ChatSDK {
     if (this.connection === connection && this.session === 'ready') {
       this.blacklist.load(false).catch((err: unknown) => this.log.warn('blacklist reload after reconnect failed', err));
       this.profiles.loadOwn(false).catch((err: unknown) => this.log.warn('profile reload after reconnect failed', err));
+      this.groups.afterReconnect().catch((err: unknown) => this.log.warn('group reload after reconnect failed', err));
     }
     connection
       .request('conv.sync', {})
@@ -634,6 +785,8 @@ export class ChatSDK {
   private resetState(): void {
     this.convThrottle.cancel();
     this.unreadThrottle.cancel();
+    this.groupThrottle.cancel();
+    this.groups.reset();
     this.messages.reset();
     this.conversations.reset();
     this.profiles.reset();

@@ -11,6 +11,7 @@ import type { TYPES } from './types.js';
 import type { Message } from '../modules/message/message.js';
 import type { Conversation } from '../modules/conversation/conversation.js';
 import type { Profile } from '../modules/profile/profile.js';
+import type { Group } from '../modules/group/group.js';
 
 export const EVENT = {
   /** SDK ready after each successful login (login response + initial conversation sync done); data: none. */
@@ -109,7 +110,7 @@ type UserStatusType =
 
 /**
  * `event.data` type per event string. `unknown` / `unknown[]` stand for objects of
- * modules Parley does not serve yet (Group, Friend, …).
+ * modules Parley does not serve yet (Friend, …).
  */
 export interface TimEventPayloads {
   sdkStateReady: undefined;
@@ -132,7 +133,7 @@ export interface TimEventPayloads {
   onTotalUnreadMessageCountUpdated: number;
   onConversationGroupListUpdated: unknown[];
   onConversationInGroupUpdated: unknown;
-  onGroupListUpdated: unknown[];
+  onGroupListUpdated: Group[];
   receiveGroupSystemNotice: unknown;
   groupAttributesUpdated: {
     groupID: string;

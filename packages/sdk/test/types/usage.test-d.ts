@@ -4,7 +4,7 @@
  * app-like tsconfig. Never executed; `typecheck.test.ts` runs `tsc` on it.
  * `@ts-expect-error` lines prove the assertions are not vacuous.
  */
-import TIM, { TIM as NamedTIM, TencentCloudChat, createInstance, Profile, type ChatSDK, type Conversation, type ImError, type ImResponse, type Message, type ProfileUpdateOptions } from '@parley/sdk';
+import TIM, { TIM as NamedTIM, TencentCloudChat, createInstance, Group, GroupMember, Profile, type ChatSDK, type Conversation, type ImError, type ImResponse, type Message, type ProfileUpdateOptions } from '@parley/sdk';
 import { expectTypeOf } from 'vitest';
 
 // ---- namespace
@@ -160,6 +160,49 @@ expectTypeOf((await tim.removeFromBlacklist({ userIDList: ['user1'] })).data).to
 // @ts-expect-error userIDList is an array
 void tim.addToBlacklist({ userIDList: 'user1' });
 expectTypeOf(new Profile().allowType).toBeString();
+
+// ---- groups
+tim.on(TIM.EVENT.GROUP_LIST_UPDATED, (event) => {
+  expectTypeOf(event.data).toEqualTypeOf<Group[]>();
+  expectTypeOf(event.data[0].memberNum).toBeNumber();
+});
+const createdGroup = await tim.createGroup({ type: TIM.TYPES.GRP_WORK, name: 'WebSDK', memberList: [{ userID: 'user1' }, { userID: 'user2' }] });
+expectTypeOf(createdGroup.data.group).toEqualTypeOf<Group>();
+expectTypeOf(createdGroup.data.overLimitUserIDList).toEqualTypeOf<string[]>();
+expectTypeOf(createdGroup.data.group.selfInfo.role).toBeString();
+expectTypeOf(createdGroup.data.group.muteAllMembers).toBeBoolean();
+// @ts-expect-error name is required
+void tim.createGroup({ type: TIM.TYPES.GRP_WORK });
+const groupList = await tim.getGroupList();
+expectTypeOf(groupList.data.groupList).toEqualTypeOf<Group[]>();
+const joinRes = await tim.joinGroup({ groupID: 'group1', type: TIM.TYPES.GRP_AVCHATROOM });
+if (joinRes.data.status === TIM.TYPES.JOIN_STATUS_SUCCESS) expectTypeOf(joinRes.data.group).toEqualTypeOf<Group | undefined>();
+expectTypeOf((await tim.quitGroup('group1')).data.groupID).toBeString();
+expectTypeOf((await tim.dismissGroup('group1')).data.groupID).toBeString();
+const members = await tim.getGroupMemberList({ groupID: 'group1', count: 30, offset: 0 });
+expectTypeOf(members.data.memberList).toEqualTypeOf<GroupMember[]>();
+expectTypeOf(members.data.offset).toBeNumber();
+const muted = await tim.setGroupMemberMuteTime({ groupID: 'group1', userID: 'user1', muteTime: 600 });
+expectTypeOf(muted.data.member.muteUntil).toBeNumber();
+expectTypeOf(muted.data.group).toEqualTypeOf<Group>();
+const groupRemind = await tim.setMessageRemindType({ groupID: 'group1', messageRemindType: TIM.TYPES.MSG_REMIND_ACPT_NOT_NOTE });
+expectTypeOf(groupRemind.data.group).toEqualTypeOf<Group>();
+const c2cRemind = await tim.setMessageRemindType({ userIDList: ['user1'], messageRemindType: TIM.TYPES.MSG_REMIND_DISCARD });
+expectTypeOf(c2cRemind.data.successUserIDList[0].userID).toBeString();
+expectTypeOf(c2cRemind.data.failureUserIDList[0].code).toBeNumber();
+const added = await tim.addGroupMember({ groupID: 'group1', userIDList: ['user3'] });
+expectTypeOf(added.data.existedUserIDList).toEqualTypeOf<string[]>();
+expectTypeOf((await tim.getGroupOnlineMemberCount('group1')).data.memberCount).toBeNumber();
+const apps = await tim.getGroupApplicationList();
+void tim.handleGroupApplication({ handleAction: 'Agree', application: apps.data.applicationList[0] });
+tim.on(TIM.EVENT.MESSAGE_RECEIVED, (event) => {
+  for (const m of event.data) {
+    if (m.type === TIM.TYPES.MSG_GRP_SYS_NOTICE && m.payload['operationType'] === 1) void tim.handleGroupApplication({ handleAction: 'Reject', message: m });
+  }
+});
+const groupConv = convs.data.conversationList[0];
+expectTypeOf(groupConv.groupProfile).toEqualTypeOf<Group | undefined>();
+expectTypeOf(groupConv.groupAtInfoList[0].atTypeArray).toEqualTypeOf<number[]>();
 
 await tim.logout();
 await tim.destroy();

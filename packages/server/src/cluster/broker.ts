@@ -24,10 +24,30 @@ export type UserDelivery =
 
 export type DeliveryHandler = (userID: string, delivery: UserDelivery) => void;
 
+/** Something addressed to every connection that joined an AVChatRoom (logged-in or anonymous), on every node. */
+export type RoomDelivery =
+  | {
+      kind: 'frame';
+      /** An already-serialised server frame. */
+      frame: string;
+      /** Skip this connection (the sender's). */
+      excludeConnectionID?: string;
+    }
+  | {
+      /** The room is gone (dismissed): every node drops its connections from it. */
+      kind: 'closed';
+    };
+
+export type RoomDeliveryHandler = (groupID: string, delivery: RoomDelivery) => void;
+
 export interface Broker {
   /** Delivers to the user's connections on every node (including this one). */
   publishToUser(userID: string, delivery: UserDelivery): Promise<void>;
   /** Starts receiving deliveries for `userID` on this node; returns the unsubscribe function. */
   subscribeUser(userID: string, handler: DeliveryHandler): () => void;
+  /** Delivers to the AVChatRoom's joined connections on every node. */
+  publishToGroup(groupID: string, delivery: RoomDelivery): Promise<void>;
+  /** Starts receiving an AVChatRoom's deliveries on this node; returns the unsubscribe function. */
+  subscribeGroup(groupID: string, handler: RoomDeliveryHandler): () => void;
   close(): Promise<void>;
 }

@@ -3,6 +3,8 @@
  * flags. Validated once at start; an invalid value fails with a message that
  * names the setting and what to fix.
  */
+import type { WireGroupType } from '@parley/protocol';
+
 export interface ServerConfig {
   /** Interface to bind. Env PARLEY_HOST, flag --host. Default 127.0.0.1. */
   host: string;
@@ -29,6 +31,38 @@ export interface ServerConfig {
   loginTimeoutMs: number;
   /** Largest `msg.list` page. Default 15 (TIM's page size). */
   pageSize: number;
+  /** Most entries one user's blacklist may hold (30013 beyond). Env PARLEY_MAX_BLACKLIST_SIZE, flag --max-blacklist-size. Default 1000. */
+  maxBlacklistSize: number;
+  /** Most userIDs one `blacklist.add`/`blacklist.remove` may name (30001 beyond). Env PARLEY_MAX_BLACKLIST_BATCH, flag --max-blacklist-batch. Default 1000. */
+  maxBlacklistBatch: number;
+  /** Most custom profile fields a user may store (40001 beyond). Env PARLEY_MAX_PROFILE_CUSTOM_FIELDS, flag --max-profile-custom-fields. Default 20. */
+  maxProfileCustomFields: number;
+  /** Base of the upload/download URLs handed to clients, e.g. "https://chat.example.com" (no trailing slash). Env PARLEY_PUBLIC_URL, flag --public-url. Default null: `http://<Host header of the client's WebSocket request>`. */
+  publicUrl: string | null;
+  /** Largest image upload, bytes (95010 beyond). Env PARLEY_MAX_IMAGE_BYTES, flag --max-image-bytes. Default 20 MiB. */
+  maxImageBytes: number;
+  /** Largest audio upload, bytes. Env PARLEY_MAX_AUDIO_BYTES, flag --max-audio-bytes. Default 20 MiB. */
+  maxAudioBytes: number;
+  /** Largest video upload, bytes. Env PARLEY_MAX_VIDEO_BYTES, flag --max-video-bytes. Default 100 MiB. */
+  maxVideoBytes: number;
+  /** Largest file (fileType 255) upload, bytes. Env PARLEY_MAX_FILE_BYTES, flag --max-file-bytes. Default 100 MiB. */
+  maxFileBytes: number;
+  /** ffmpeg binary for video snapshots ('' disables). Env PARLEY_FFMPEG_PATH, flag --ffmpeg-path. Default "ffmpeg" (from PATH). */
+  ffmpegPath: string;
+  /** ffprobe binary for audio/video durations ('' disables). Env PARLEY_FFPROBE_PATH, flag --ffprobe-path. Default "ffprobe". */
+  ffprobePath: string;
+  /**
+   * Largest (and default) `maxMemberCount` per group type, overriding the spec §9 defaults
+   * (Private 200, Public 2000, ChatRoom 10000, Community 100000, AVChatRoom 0 = unlimited).
+   * Env PARLEY_GROUP_MAX_MEMBERS, flag --group-max-members: JSON, e.g. {"Private":6000,"Public":6000}. Default {}.
+   */
+  groupMaxMembers: Partial<Record<WireGroupType, number>>;
+  /** AVChatRoom send rate limit per group, messages per second (Low/Lowest shed first, High never; 10023). 0 = unlimited. Env PARLEY_GROUP_SEND_RATE, flag --group-send-rate. Default 40. */
+  groupSendRatePerSecond: number;
+  /** Groups one user may be a member of (10037 beyond). 0 = unlimited. Env PARLEY_MAX_GROUPS_PER_USER, flag --max-groups-per-user. Default 0. */
+  maxGroupsPerUser: number;
+  /** Allowed group member custom-field keys (10004 for others); empty = any key. Env PARLEY_GROUP_MEMBER_CUSTOM_KEYS, flag --group-member-custom-keys: comma-separated. Default empty. */
+  groupMemberCustomKeys: string[];
   /** pino level: fatal, error, warn, info, debug, trace, silent. Env PARLEY_LOG_LEVEL. Default info. */
   logLevel: string;
 }
@@ -52,6 +86,20 @@ export function defaultConfig(): ServerConfig {
     heartbeatIntervalMs: 30_000,
     loginTimeoutMs: 10_000,
     pageSize: 15,
+    maxBlacklistSize: 1000,
+    maxBlacklistBatch: 1000,
+    maxProfileCustomFields: 20,
+    publicUrl: null,
+    maxImageBytes: 20 * 1024 * 1024,
+    maxAudioBytes: 20 * 1024 * 1024,
+    maxVideoBytes: 100 * 1024 * 1024,
+    maxFileBytes: 100 * 1024 * 1024,
+    ffmpegPath: 'ffmpeg',
+    ffprobePath: 'ffprobe',
+    groupMaxMembers: {},
+    groupSendRatePerSecond: 40,
+    maxGroupsPerUser: 0,
+    groupMemberCustomKeys: [],
     logLevel: 'info',
   };
 }
@@ -71,6 +119,30 @@ const SETTINGS: Array<{ key: Key; env: string; flag: string; parse: (raw: string
   { key: 'maxWebInstances', env: 'PARLEY_MAX_WEB_INSTANCES', flag: '--max-web-instances', parse: (raw, name) => integer(raw, name, 0, 1000) },
   { key: 'heartbeatIntervalMs', env: 'PARLEY_HEARTBEAT_INTERVAL_MS', flag: '--heartbeat-interval', parse: (raw, name) => integer(raw, name, 100, 600_000) },
   { key: 'loginTimeoutMs', env: 'PARLEY_LOGIN_TIMEOUT_MS', flag: '--login-timeout', parse: (raw, name) => integer(raw, name, 100, 600_000) },
+  { key: 'maxBlacklistSize', env: 'PARLEY_MAX_BLACKLIST_SIZE', flag: '--max-blacklist-size', parse: (raw, name) => integer(raw, name, 1, 1_000_000) },
+  // The protocol codec accepts at most 10000 IDs per call.
+  { key: 'maxBlacklistBatch', env: 'PARLEY_MAX_BLACKLIST_BATCH', flag: '--max-blacklist-batch', parse: (raw, name) => integer(raw, name, 1, 10_000) },
+  { key: 'maxProfileCustomFields', env: 'PARLEY_MAX_PROFILE_CUSTOM_FIELDS', flag: '--max-profile-custom-fields', parse: (raw, name) => integer(raw, name, 0, 1000) },
+  { key: 'publicUrl', env: 'PARLEY_PUBLIC_URL', flag: '--public-url', parse: (raw, name) => publicUrl(raw, name) },
+  { key: 'maxImageBytes', env: 'PARLEY_MAX_IMAGE_BYTES', flag: '--max-image-bytes', parse: (raw, name) => integer(raw, name, 1, 2 ** 40) },
+  { key: 'maxAudioBytes', env: 'PARLEY_MAX_AUDIO_BYTES', flag: '--max-audio-bytes', parse: (raw, name) => integer(raw, name, 1, 2 ** 40) },
+  { key: 'maxVideoBytes', env: 'PARLEY_MAX_VIDEO_BYTES', flag: '--max-video-bytes', parse: (raw, name) => integer(raw, name, 1, 2 ** 40) },
+  { key: 'maxFileBytes', env: 'PARLEY_MAX_FILE_BYTES', flag: '--max-file-bytes', parse: (raw, name) => integer(raw, name, 1, 2 ** 40) },
+  { key: 'ffmpegPath', env: 'PARLEY_FFMPEG_PATH', flag: '--ffmpeg-path', parse: (raw) => raw.trim() },
+  { key: 'ffprobePath', env: 'PARLEY_FFPROBE_PATH', flag: '--ffprobe-path', parse: (raw) => raw.trim() },
+  { key: 'groupMaxMembers', env: 'PARLEY_GROUP_MAX_MEMBERS', flag: '--group-max-members', parse: (raw, name) => groupMaxMembers(raw, name) },
+  { key: 'groupSendRatePerSecond', env: 'PARLEY_GROUP_SEND_RATE', flag: '--group-send-rate', parse: (raw, name) => integer(raw, name, 0, 1_000_000) },
+  { key: 'maxGroupsPerUser', env: 'PARLEY_MAX_GROUPS_PER_USER', flag: '--max-groups-per-user', parse: (raw, name) => integer(raw, name, 0, 1_000_000) },
+  {
+    key: 'groupMemberCustomKeys',
+    env: 'PARLEY_GROUP_MEMBER_CUSTOM_KEYS',
+    flag: '--group-member-custom-keys',
+    parse: (raw) =>
+      raw
+        .split(',')
+        .map((k) => k.trim())
+        .filter((k) => k !== ''),
+  },
   {
     key: 'logLevel',
     env: 'PARLEY_LOG_LEVEL',
@@ -83,9 +155,44 @@ const SETTINGS: Array<{ key: Key; env: string; flag: string; parse: (raw: string
   },
 ];
 
+const GROUP_TYPES: readonly WireGroupType[] = ['Private', 'Public', 'ChatRoom', 'AVChatRoom', 'Community'];
+
+/** `{"<group type>": <max members>, …}`; 0 = unlimited. */
+function groupMaxMembers(raw: string, name: string): Partial<Record<WireGroupType, number>> {
+  const hint = `${name} must be a JSON object of group type → member limit, e.g. {"Private":6000} (types: ${GROUP_TYPES.join(', ')}; 0 = unlimited)`;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new ConfigError(`${hint} (got "${raw}")`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ConfigError(hint);
+  const out: Partial<Record<WireGroupType, number>> = {};
+  for (const [type, value] of Object.entries(parsed)) {
+    if (!(GROUP_TYPES as readonly string[]).includes(type)) throw new ConfigError(`${hint}; "${type}" is not a group type`);
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw new ConfigError(`${hint}; "${type}" must be a whole number ≥ 0`);
+    out[type as WireGroupType] = value;
+  }
+  return out;
+}
+
 function nonEmpty(raw: string, name: string): string {
   if (raw.trim() === '') throw new ConfigError(`${name} must not be empty`);
   return raw;
+}
+
+/** An absolute http(s) URL without query or fragment; returned without a trailing slash. */
+function publicUrl(raw: string, name: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    throw new ConfigError(`${name} must be an absolute URL such as https://chat.example.com (got "${raw}")`);
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
+    throw new ConfigError(`${name} must be an http:// or https:// URL without query, fragment or credentials (got "${raw}")`);
+  }
+  return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
 }
 
 function integer(raw: string, name: string, min: number, max: number): number {

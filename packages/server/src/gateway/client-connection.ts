@@ -2,13 +2,16 @@
 import type { WebSocket } from 'ws';
 import { encodeFrame, type ServerFrame } from '@parley/protocol';
 
-export type ConnectionState = 'awaiting-login' | 'logging-in' | 'ready' | 'closed';
+/** 'anonymous': not logged in, joined AVChatRooms with `group.join-anonymous` (receives their live messages only). */
+export type ConnectionState = 'awaiting-login' | 'logging-in' | 'ready' | 'anonymous' | 'closed';
 
 export class ClientConnection {
   state: ConnectionState = 'awaiting-login';
   userID = '';
   instanceID = '';
   platform = '';
+  /** Host header of the WebSocket upgrade request (base of the upload URLs handed to this client). */
+  host = '';
   /** When login completed, ms (orders instances for the multi-instance rule). */
   openedAt = 0;
   /** Last time anything (frame or pong) arrived, ms. */
@@ -20,6 +23,8 @@ export class ClientConnection {
   inFlight = 0;
   sigExpiryTimer: NodeJS.Timeout | null = null;
   loginTimer: NodeJS.Timeout | null = null;
+  /** AVChatRooms this connection joined (live membership; see RoomRegistry). */
+  readonly rooms = new Set<string>();
 
   constructor(
     readonly id: string,

@@ -25,10 +25,16 @@ import type { Broker } from '../cluster/broker.js';
 import type { AuthService } from '../services/auth-service.js';
 import type { ConversationService } from '../services/conversation-service.js';
 import type { MessageService } from '../services/message-service.js';
+import type { ProfileService } from '../services/profile-service.js';
+import type { RelationshipService } from '../services/relationship-service.js';
+import type { FileService } from '../files/file-service.js';
 import { ServiceError } from '../services/service-error.js';
 import type { Clock } from '../services/clock.js';
 import { ClientConnection } from './client-connection.js';
 import { SessionRegistry, type KickRequest } from './session-registry.js';
+import { RoomRegistry } from './room-registry.js';
+import { allowedBeforeLogin, groupHandlers, isGroupConversation, type GroupGatewayServices } from './group-handlers.js';
+import type { GroupPresence } from '../services/group-presence.js';
 
 export interface GatewayOptions {
   maxFrameBytes: number;
@@ -44,10 +50,13 @@ export interface GatewayOptions {
   maxInFlight?: number;
 }
 
-export interface GatewayServices {
+export interface GatewayServices extends GroupGatewayServices {
   auth: AuthService;
   messages: MessageService;
   conversations: ConversationService;
+  profiles: ProfileService;
+  relationships: RelationshipService;
+  files: FileService;
 }
 
 type Handler<K extends RequestCmd> = (connection: ClientConnection, frame: ClientFrameOf<K>) => Promise<ResponseData[K]>;
@@ -58,6 +67,9 @@ export class Gateway {
   private readonly wss: WebSocketServer;
   private readonly registry: SessionRegistry;
   private readonly connections = new Set<ClientConnection>();
+  /** Every open connection by ID (group presence looks connections up by ID). */
+  private readonly byID = new Map<string, ClientConnection>();
+  private readonly rooms: RoomRegistry;
   private readonly reaper: NodeJS.Timeout;
   private nextConnectionNumber = 0;
   private readonly nodeTag = randomUUID().slice(0, 8);
@@ -72,6 +84,7 @@ export class Gateway {
   ) {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: options.maxFrameBytes, perMessageDeflate: false });
     this.registry = new SessionRegistry(broker, options.maxWebInstances, (kick) => this.kick(kick));
+    this.rooms = new RoomRegistry(broker);
     // One timer for all sockets: ping, and reap those silent for 2.5 intervals.
     const tick = Math.max(50, Math.floor(options.heartbeatIntervalMs / 2));
     this.reaper = setInterval(() => this.sweep(), tick);
@@ -107,10 +120,32 @@ export class Gateway {
     for (const connection of [...this.connections]) connection.ws.terminate();
   }
 
+  /** Live connections as the group services see them (AVChatRoom rooms, who is online). Node-local. */
+  presence(): GroupPresence {
+    const byID = (id: string): ClientConnection | undefined => this.byID.get(id);
+    return {
+      isOnline: (userID) => this.registry.connectionsOf(userID).size > 0,
+      joinRoom: (connectionID, groupID) => {
+        const connection = byID(connectionID);
+        return connection !== undefined && connection.state !== 'closed' && this.rooms.join(connection, groupID);
+      },
+      leaveRoom: (connectionID, groupID) => {
+        const connection = byID(connectionID);
+        return connection !== undefined && this.rooms.leave(connection, groupID);
+      },
+      inRoom: (connectionID, groupID) => byID(connectionID)?.rooms.has(groupID) ?? false,
+      roomsOf: (connectionID) => [...(byID(connectionID)?.rooms ?? [])],
+      roomUsers: (groupID) => this.rooms.users(groupID),
+      roomSize: (groupID) => this.rooms.size(groupID),
+    };
+  }
+
   private accept(ws: WebSocket, req: IncomingMessage): void {
     const id = `${this.nodeTag}-${(++this.nextConnectionNumber).toString(36)}`;
     const connection = new ClientConnection(id, ws, req.socket.remoteAddress ?? '', this.clock.nowMs());
+    connection.host = req.headers.host ?? '';
     this.connections.add(connection);
+    this.byID.set(id, connection);
     connection.loginTimer = setTimeout(() => {
       if (connection.state === 'awaiting-login') this.closeConnection(connection, CloseCode.LoginTimeout, 'no login within the deadline');
     }, this.options.loginTimeoutMs);
@@ -150,7 +185,7 @@ export class Gateway {
         connection.send({ cmd: 'res', id: frame.id, code: ErrorCode.AlreadyLoggedIn, message: 'this connection is already logged in' });
         return;
       }
-    } else if (connection.state !== 'ready') {
+    } else if (connection.state !== 'ready' && !allowedBeforeLogin(connection, frame.cmd)) {
       connection.send({ cmd: 'res', id: frame.id, code: ErrorCode.NotLoggedIn, message: `log in before "${frame.cmd}"` });
       return;
     }
@@ -183,6 +218,7 @@ export class Gateway {
   }
 
   private readonly handlers: { [K in RequestCmd]: Handler<K> } = {
+    ...groupHandlers(() => this.services),
     login: async (connection, frame) => this.login(connection, frame),
     logout: async (connection) => {
       // Answer first, then close: the client waits for the response.
@@ -190,16 +226,41 @@ export class Gateway {
       return {};
     },
     ping: async () => ({ serverTime: this.clock.nowMs() }),
-    'msg.send': async (c, f) => this.services.messages.send(this.caller(c), f.body.message, { onlineUserOnly: f.body.onlineUserOnly ?? false }),
-    'msg.list': async (c, f) => this.services.messages.list(c.userID, f.body.conversationID, f.body.beforeSeq, f.body.count),
-    'msg.pull': async (c, f) => this.services.messages.pull(c.userID, f.body.conversationID, f.body.afterSeq, f.body.limit),
-    'msg.read': async (c, f) => ({ conversation: await this.services.messages.read(this.caller(c), f.body.conversationID, f.body.upToSeq) }),
-    'msg.revoke': async (c, f) => ({ message: await this.services.messages.revoke(this.caller(c), f.body.conversationID, f.body.messageID) }),
+    'msg.send': async (c, f) =>
+      f.body.message.conversationType === 'GROUP'
+        ? this.services.groupMessages.send(this.caller(c), f.body.message, { onlineUserOnly: f.body.onlineUserOnly ?? false })
+        : this.services.messages.send(this.caller(c), f.body.message, { onlineUserOnly: f.body.onlineUserOnly ?? false }),
+    'msg.list': async (c, f) =>
+      isGroupConversation(f.body.conversationID)
+        ? this.services.groupMessages.list(this.caller(c), f.body.conversationID, f.body.beforeSeq, f.body.count)
+        : this.services.messages.list(c.userID, f.body.conversationID, f.body.beforeSeq, f.body.count),
+    'msg.pull': async (c, f) =>
+      isGroupConversation(f.body.conversationID)
+        ? this.services.groupMessages.pull(this.caller(c), f.body.conversationID, f.body.afterSeq, f.body.limit)
+        : this.services.messages.pull(c.userID, f.body.conversationID, f.body.afterSeq, f.body.limit),
+    'msg.read': async (c, f) => ({
+      conversation: isGroupConversation(f.body.conversationID)
+        ? await this.services.groupMessages.read(this.caller(c), f.body.conversationID, f.body.upToSeq)
+        : await this.services.messages.read(this.caller(c), f.body.conversationID, f.body.upToSeq),
+    }),
+    'msg.revoke': async (c, f) => ({
+      message: isGroupConversation(f.body.conversationID)
+        ? await this.services.groupMessages.revoke(this.caller(c), f.body.conversationID, f.body.messageID)
+        : await this.services.messages.revoke(this.caller(c), f.body.conversationID, f.body.messageID),
+    }),
     'conv.sync': async (c) => ({ conversations: await this.services.conversations.sync(c.userID) }),
     'conv.get': async (c, f) => this.services.conversations.get(c.userID, f.body.conversationID),
     'conv.delete': async (c, f) => ({
       conversationIDList: await this.services.conversations.delete(this.caller(c), f.body.conversationIDList, f.body.clearHistoryMessage),
     }),
+    'profile.get': async (_c, f) => ({ profiles: await this.services.profiles.get(f.body.userIDList) }),
+    // The codec checks only that `profile` is an object; the service validates every field (40xxx).
+    'profile.update': async (c, f) => ({ profile: await this.services.profiles.update(this.caller(c), f.body.profile as Record<string, unknown>) }),
+    'blacklist.get': async (c) => ({ userIDList: await this.services.relationships.getBlacklist(c.userID) }),
+    'blacklist.add': async (c, f) => ({ userIDList: await this.services.relationships.addToBlacklist(this.caller(c), f.body.userIDList) }),
+    'blacklist.remove': async (c, f) => ({ userIDList: await this.services.relationships.removeFromBlacklist(this.caller(c), f.body.userIDList) }),
+    'file.slot': async (c, f) => this.services.files.createSlot(c.userID, f.body, c.host),
+    'file.info': async (c, f) => this.services.files.info(c.userID, f.body.uuid, c.host),
   };
 
   private async login(connection: ClientConnection, frame: ClientFrameOf<'login'>): Promise<LoginResult> {
@@ -311,6 +372,8 @@ export class Gateway {
     connection.state = 'closed';
     connection.clearTimers();
     this.connections.delete(connection);
+    this.byID.delete(connection.id);
+    this.rooms.leaveAll(connection);
     if (connection.userID) this.registry.remove(connection);
   }
 

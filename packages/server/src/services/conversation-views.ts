@@ -1,5 +1,5 @@
 /** Builds a user's view of a conversation from storage rows. Unread is derived from sequences, never stored. */
-import type { WireConversation, WireMessage } from '@parley/protocol';
+import type { WireConversation, WireMessage, WireProfileSummary } from '@parley/protocol';
 import type { ConversationState, StorageRepositories, StoredMessage, UserConversationRow } from '../storage/storage.js';
 
 /** Strips storage-only fields: the exact object the wire carries. */
@@ -25,6 +25,10 @@ export function toWire(m: StoredMessage): WireMessage {
   };
 }
 
+function summary(userID: string, profile: { nick: string; avatar: string }): WireProfileSummary {
+  return { userID, nick: profile.nick, avatar: profile.avatar };
+}
+
 /** The peer's sender ordinal in the conversation state (which of ordA/ordB is theirs). */
 export function peerOrd(state: ConversationState | null, owner: string, peer: string): number {
   if (!state) return 0;
@@ -33,19 +37,28 @@ export function peerOrd(state: ConversationState | null, owner: string, peer: st
 
 /**
  * unread = (messages the peer has sent) − (the peer's ordinal at my read point)
- *          − (the peer's messages after my read point that were revoked).
+ *          − (the peer's messages after my read point that were revoked or hidden from me).
  */
 export async function unreadCount(repos: StorageRepositories, row: UserConversationRow, state: ConversationState | null): Promise<number> {
   if (!state || row.owner === row.peer) return 0;
   const sent = peerOrd(state, row.owner, row.peer);
   if (sent <= row.readPeerOrd) return 0;
-  const revoked = await repos.messages.countRevokedAfter(row.convKey, row.peer, row.readPeerOrd);
-  return Math.max(0, sent - row.readPeerOrd - revoked);
+  const notUnread = await repos.messages.countNotUnreadAfter(row.convKey, row.peer, row.readPeerOrd);
+  return Math.max(0, sent - row.readPeerOrd - notUnread);
 }
 
-export async function buildConversationView(repos: StorageRepositories, row: UserConversationRow): Promise<WireConversation> {
+/**
+ * One user's view of a conversation. `peerProfile` is the peer's current nick
+ * and avatar (callers batch these reads; defaults for unknown users).
+ */
+export async function buildConversationView(
+  repos: StorageRepositories,
+  row: UserConversationRow,
+  peerProfile: { nick: string; avatar: string },
+): Promise<WireConversation> {
   const state = await repos.conversations.getState(row.convKey);
-  const last = await repos.messages.last(row.convKey, row.clearedSeq);
+  // Messages hidden from this user (sent while their messageSettings was 1) are not their lastMessage.
+  const last = await repos.messages.last(row.convKey, row.clearedSeq, row.owner);
   const peerRow = row.owner === row.peer ? row : await repos.conversations.getUserConversation(row.peer, 'C2C' + row.owner);
   return {
     conversationID: row.conversationID,
@@ -59,6 +72,8 @@ export async function buildConversationView(repos: StorageRepositories, row: Use
     lastMessage: last ? toWire(last) : null,
     clearedSeq: row.clearedSeq,
     hidden: row.hidden,
-    updatedAt: Math.max(state?.lastTime ?? 0, row.createdAt),
+    // The last visible message's time (a hidden newer one does not bump the conversation).
+    updatedAt: Math.max(last ? last.time : (state?.lastTime ?? 0), row.createdAt),
+    peerProfile: summary(row.peer, peerProfile),
   };
 }

@@ -1,7 +1,12 @@
 /**
  * One-to-one messaging: send (idempotent, durable before ack), history,
  * gap-fill pulls, read state and revoke. Depends only on the storage and
- * broker ports.
+ * broker ports (and the in-process profile cache).
+ *
+ * Profile rules on send: the sender's current nick/avatar are stamped on the
+ * message; `adminForbidType` SendOut refuses the send (20012); a receiver who
+ * blocked the sender refuses it (20007); a receiver with `messageSettings` 1
+ * gets nothing (the message is stored hidden from them, for the sender only).
  */
 import {
   ErrorCode,
@@ -17,11 +22,13 @@ import {
   type WireMessageInput,
 } from '@parley/protocol';
 import type { Broker } from '../cluster/broker.js';
-import { c2cKey, type Storage, type StoredMessage } from '../storage/storage.js';
+import { c2cKey, type Storage, type StorageRepositories, type StoredMessage } from '../storage/storage.js';
 import { type Clock, nowSeconds } from './clock.js';
 import { buildConversationView, peerOrd, toWire } from './conversation-views.js';
 import { ServiceError } from './service-error.js';
 import { validateElement } from './element-rules.js';
+import type { ProfileCache, ProfileFacts } from './profile-cache.js';
+import { ADMIN_FORBID_SEND_OUT, MESSAGE_SETTINGS_RECEIVE_NONE } from './profile-rules.js';
 
 export interface MessagingLimits {
   /** Largest message body (type + payload + cloudCustomData as JSON), bytes. Tencent: 12 KB. */
@@ -44,6 +51,9 @@ export class MessageService {
     private readonly broker: Broker,
     private readonly clock: Clock,
     private readonly limits: MessagingLimits,
+    private readonly profiles: ProfileCache,
+    /** Do-not-disturb: a receiver whose remind type for the sender is Discard gets no live push (group-conversations.ts). */
+    private readonly remind?: { discardsC2C(receiver: string, sender: string): Promise<boolean> },
   ) {}
 
   async send(caller: Caller, input: WireMessageInput, options: { onlineUserOnly?: boolean } = {}): Promise<{ message: WireMessage; duplicate: boolean }> {
@@ -69,42 +79,52 @@ export class MessageService {
       payload: input.payload,
       cloudCustomData: input.cloudCustomData ?? '',
       priority: input.priority ?? 'Normal',
-      nick: input.nick ?? '',
-      avatar: input.avatar ?? '',
       isRevoked: false,
       revoker: '',
     };
 
     if (options.onlineUserOnly) {
-      const message: WireMessage = { ...base, seq: 0, onlineOnly: true };
-      this.fanOut(caller, input.to, { cmd: 'push.message', data: message });
+      const { sender, hiddenForReceiver } = await this.profileFacts(caller.userID, input.to);
+      this.checkMaySend(caller.userID, sender);
+      await this.checkNotBlocked(this.storage, caller.userID, input.to);
+      const message: WireMessage = { ...base, nick: sender.nick, avatar: sender.avatar, seq: 0, onlineOnly: true };
+      this.fanOut(caller, hiddenForReceiver ? null : input.to, { cmd: 'push.message', data: message });
       return { message, duplicate: false };
     }
 
     const convKey = c2cKey(caller.userID, input.to);
+    // Nothing is awaited before transaction(): sends of one connection queue (and get seqs) in arrival order.
     const result = await this.storage.transaction(async (tx) => {
       const existing = await tx.messages.findByClientID(caller.userID, input.ID);
+      // A resend of a stored message answers with the original, whatever changed since.
       if (existing) return { message: existing, duplicate: true };
+      const { sender, hiddenForReceiver } = await this.profileFacts(caller.userID, input.to);
+      this.checkMaySend(caller.userID, sender);
+      await this.checkNotBlocked(tx, caller.userID, input.to);
       const state = await tx.conversations.advance(convKey, caller.userID <= input.to, time);
       const stored: StoredMessage = {
         ...base,
+        // The sender's profile at send time, whatever the client claims.
+        nick: sender.nick,
+        avatar: sender.avatar,
         seq: state.lastSeq,
         onlineOnly: false,
         convKey,
         senderOrd: caller.userID <= input.to ? state.ordA : state.ordB,
         revokeTime: 0,
+        hiddenForReceiver,
       };
       await tx.messages.insert(stored);
       await tx.conversations.touchUserConversation(
         { owner: caller.userID, conversationID: c2cConversationID(input.to), peer: input.to, convKey, createdAt: time },
         true,
       );
-      if (input.to !== caller.userID) {
+      // The receiver's row is neither created nor un-hidden by a message hidden from them.
+      if (input.to !== caller.userID && !hiddenForReceiver) {
         await tx.conversations.touchUserConversation(
           { owner: input.to, conversationID: c2cConversationID(caller.userID), peer: caller.userID, convKey, createdAt: time },
           true,
         );
-        await tx.users.ensure(input.to, time);
       }
       return { message: stored, duplicate: false };
     });
@@ -116,7 +136,7 @@ export class MessageService {
         throw new ServiceError(ErrorCode.InvalidRequest, `message ID "${input.ID}" was already used for another conversation`);
       }
     } else {
-      this.fanOut(caller, input.to, { cmd: 'push.message', data: message });
+      this.fanOut(caller, result.message.hiddenForReceiver ? null : input.to, { cmd: 'push.message', data: message });
     }
     return { message, duplicate: result.duplicate };
   }
@@ -126,7 +146,7 @@ export class MessageService {
     const convKey = c2cKey(userID, peer);
     const row = await this.storage.conversations.getUserConversation(userID, conversationID);
     const limit = Math.min(count ?? this.limits.pageSize, this.limits.pageSize);
-    const newestFirst = await this.storage.messages.listBefore(convKey, beforeSeq ?? null, row?.clearedSeq ?? 0, limit + 1);
+    const newestFirst = await this.storage.messages.listBefore(convKey, beforeSeq ?? null, row?.clearedSeq ?? 0, limit + 1, userID);
     const page = newestFirst.slice(0, limit).reverse().map(toWire);
     return { messages: page, isCompleted: newestFirst.length <= limit };
   }
@@ -138,7 +158,8 @@ export class MessageService {
     const state = await this.storage.conversations.getState(convKey);
     const row = await this.storage.conversations.getUserConversation(userID, conversationID);
     const from = Math.max(afterSeq, row?.clearedSeq ?? 0);
-    const found = await this.storage.messages.listAfter(convKey, from, max + 1);
+    // Messages hidden from this user are skipped, but upToSeq still covers their seqs (no false gap).
+    const found = await this.storage.messages.listAfter(convKey, from, max + 1, userID);
     const hasMore = found.length > max;
     const messages = found.slice(0, max).map(toWire);
     const lastReturned = messages.at(-1)?.seq ?? from;
@@ -170,7 +191,7 @@ export class MessageService {
     if (!row) {
       throw new ServiceError(ErrorCode.ConversationNotFound, `conversation ${conversationID} does not exist`);
     }
-    return buildConversationView(this.storage, row);
+    return buildConversationView(this.storage, row, await this.profiles.get(row.peer));
   }
 
   async revoke(caller: Caller, conversationID: string, messageID: string): Promise<WireMessage> {
@@ -183,7 +204,7 @@ export class MessageService {
       const message = own && own.convKey === convKey ? own : null;
       if (!message) {
         const theirs = peer === caller.userID ? null : await tx.messages.findByClientID(peer, messageID);
-        if (theirs && theirs.convKey === convKey) throw new ServiceError(ErrorCode.NoPermission, 'only the sender may revoke a message');
+        if (theirs && theirs.convKey === convKey && !theirs.hiddenForReceiver) throw new ServiceError(ErrorCode.NoPermission, 'only the sender may revoke a message');
         throw new ServiceError(ErrorCode.RevokeMessageNotFound, `message ${messageID} not found in ${conversationID}`);
       }
       if (message.isRevoked) return { message, changed: false };
@@ -194,15 +215,46 @@ export class MessageService {
       return { message: { ...message, isRevoked: true, revoker: caller.userID, revokeTime: now }, changed: true };
     });
     const wire = toWire(outcome.message);
-    if (outcome.changed) this.fanOut(caller, peer, { cmd: 'push.revoke', data: wire });
+    if (outcome.changed) this.fanOut(caller, outcome.message.hiddenForReceiver ? null : peer, { cmd: 'push.revoke', data: wire });
     return wire;
   }
 
-  /** Publishes one frame, serialised once, to the peer and to the caller's other connections. */
-  private fanOut(caller: Caller, peer: string, frame: ServerFrame): void {
+  /** The sender's cached profile facts, and whether the receiver gets nothing (`messageSettings` 1). */
+  private async profileFacts(from: string, to: string): Promise<{ sender: ProfileFacts; hiddenForReceiver: boolean }> {
+    const facts = await this.profiles.getMany([from, to]);
+    const sender = facts.get(from) ?? (await this.profiles.get(from));
+    // Sending to yourself is never hidden: you are also the sender.
+    const hiddenForReceiver = to !== from && facts.get(to)?.messageSettings === MESSAGE_SETTINGS_RECEIVE_NONE;
+    return { sender, hiddenForReceiver };
+  }
+
+  /** 20012 when the sender's profile forbids sending. */
+  private checkMaySend(userID: string, sender: ProfileFacts): void {
+    if (sender.adminForbidType === ADMIN_FORBID_SEND_OUT) {
+      throw new ServiceError(ErrorCode.SendForbidden, `${userID} may not send messages (profile adminForbidType is ${ADMIN_FORBID_SEND_OUT})`);
+    }
+  }
+
+  /** 20007 when the receiver has the sender on their blacklist. */
+  private async checkNotBlocked(repos: Pick<StorageRepositories, 'blacklist'>, sender: string, receiver: string): Promise<void> {
+    if (sender !== receiver && (await repos.blacklist.contains(receiver, sender))) {
+      throw new ServiceError(ErrorCode.SenderBlacklisted, `${receiver} has blocked you; the message was not sent`);
+    }
+  }
+
+  /**
+   * Publishes one frame, serialised once, to the peer and to the caller's other
+   * connections; `peer` null: to the caller's other connections only (hidden from the receiver).
+   */
+  private fanOut(caller: Caller, peer: string | null, frame: ServerFrame): void {
     const text = encodeFrame(frame);
     void this.broker.publishToUser(caller.userID, { kind: 'frame', frame: text, excludeConnectionID: caller.connectionID });
-    if (peer !== caller.userID) void this.broker.publishToUser(peer, { kind: 'frame', frame: text });
+    if (peer !== null && peer !== caller.userID) void this.deliverToPeer(caller.userID, peer, text);
+  }
+
+  private async deliverToPeer(sender: string, peer: string, text: string): Promise<void> {
+    if (this.remind && (await this.remind.discardsC2C(peer, sender))) return;
+    await this.broker.publishToUser(peer, { kind: 'frame', frame: text });
   }
 
   private c2cPeer(conversationID: string): string {

@@ -6,7 +6,9 @@
  * transactions into one database commit (group commit), but each `fn` is
  * atomic on its own and its promise settles only after its data is durable.
  */
-import type { WireMessage } from '@parley/protocol';
+import type { WireMessage, WireProfile } from '@parley/protocol';
+import type { GroupRepository } from './group-repository.js';
+import type { FileRepository } from './file-records.js';
 
 /** A stored message: the wire shape plus the keys storage needs. */
 export interface StoredMessage extends WireMessage {
@@ -16,6 +18,11 @@ export interface StoredMessage extends WireMessage {
   senderOrd: number;
   /** When it was revoked, seconds (0 if not). */
   revokeTime: number;
+  /**
+   * The receiver had profile `messageSettings` = 1 when it was sent: it exists for
+   * the sender only (never shown to, pushed to or counted as unread for the receiver).
+   */
+  hiddenForReceiver: boolean;
 }
 
 /** Shared state of one conversation (both participants). */
@@ -56,26 +63,40 @@ export interface StorageRepositories {
   users: UserRepository;
   messages: MessageRepository;
   conversations: ConversationRepository;
+  profiles: ProfileRepository;
+  blacklist: BlacklistRepository;
+  /** Groups, members, applications, group messages and remind types (group-repository.ts). */
+  groups: GroupRepository;
+  /** Uploaded files' metadata (file-records.ts). */
+  files: FileRepository;
 }
 
 export interface UserRepository {
-  /** Records that a user exists (first login or first message); idempotent. */
+  /** Records that a user exists (first login); idempotent. */
   ensure(userID: string, now: number): Promise<void>;
   exists(userID: string): Promise<boolean>;
+  /** The subset of `userIDs` that exist (one query). */
+  existing(userIDs: readonly string[]): Promise<Set<string>>;
 }
 
 export interface MessageRepository {
   findByClientID(from: string, id: string): Promise<StoredMessage | null>;
   insert(message: StoredMessage): Promise<void>;
-  /** Newest-first page: seq < beforeSeq (if given) and seq > minSeqExclusive. */
-  listBefore(convKey: string, beforeSeq: number | null, minSeqExclusive: number, limit: number): Promise<StoredMessage[]>;
-  /** Oldest-first: seq > afterSeq. */
-  listAfter(convKey: string, afterSeq: number, limit: number): Promise<StoredMessage[]>;
-  /** Newest message with seq > minSeqExclusive, or null. */
-  last(convKey: string, minSeqExclusive: number): Promise<StoredMessage | null>;
+  /**
+   * Newest-first page: seq < beforeSeq (if given) and seq > minSeqExclusive.
+   * `viewer` (optional): leave out messages hidden from that user as their receiver.
+   */
+  listBefore(convKey: string, beforeSeq: number | null, minSeqExclusive: number, limit: number, viewer?: string): Promise<StoredMessage[]>;
+  /** Oldest-first: seq > afterSeq; `viewer` as in `listBefore`. */
+  listAfter(convKey: string, afterSeq: number, limit: number, viewer?: string): Promise<StoredMessage[]>;
+  /** Newest message with seq > minSeqExclusive, or null; `viewer` as in `listBefore`. */
+  last(convKey: string, minSeqExclusive: number, viewer?: string): Promise<StoredMessage | null>;
   markRevoked(convKey: string, seq: number, revoker: string, time: number): Promise<void>;
-  /** Revoked messages of `sender` with senderOrd > afterOrd (they no longer count as unread). */
-  countRevokedAfter(convKey: string, sender: string, afterOrd: number): Promise<number>;
+  /**
+   * Messages of `sender` with senderOrd > afterOrd that do not count as unread for
+   * their receiver: revoked ones, and ones hidden from the receiver.
+   */
+  countNotUnreadAfter(convKey: string, sender: string, afterOrd: number): Promise<number>;
   /** The sender's highest ordinal among messages with seq ≤ seq (0 if none). */
   senderOrdAt(convKey: string, sender: string, seq: number): Promise<number>;
 }
@@ -92,9 +113,34 @@ export interface ConversationRepository {
   getUserConversation(owner: string, conversationID: string): Promise<UserConversationRow | null>;
   /** Every row of the user, hidden ones included. */
   listUserConversations(owner: string): Promise<UserConversationRow[]>;
+  /** Owners of C2C rows whose peer is `peer` (hidden rows included): the users who show `peer`'s profile. */
+  ownersWithPeer(peer: string): Promise<string[]>;
   setRead(owner: string, conversationID: string, readSeq: number, readPeerOrd: number, readTime: number): Promise<void>;
   /** Hides the row; with `clearedSeq` also clears history up to it. */
   hide(owner: string, conversationID: string, clearedSeq: number | null): Promise<void>;
+}
+
+/** What a profile update writes: only the given columns change. `profileCustomField` is the complete new list. */
+export type ProfileChanges = Partial<Omit<WireProfile, 'userID' | 'lastUpdatedTime'>>;
+
+export interface ProfileRepository {
+  /** Stored profiles of those of `userIDs` that have one (one query). Users without a row are absent. */
+  getMany(userIDs: readonly string[]): Promise<Map<string, WireProfile>>;
+  /** Creates the row (columns not in `changes` get their defaults) or updates only the given columns. */
+  upsert(userID: string, changes: ProfileChanges, lastUpdatedTime: number): Promise<void>;
+}
+
+export interface BlacklistRepository {
+  /** The userIDs `owner` blocked, in the order they were added (by `created_at`, then userID). */
+  list(owner: string): Promise<string[]>;
+  /**
+   * Adds entries after all existing ones of `owner`, in the given order (`now`, ms, is a
+   * lower bound for their `created_at`); entries already present keep their place.
+   */
+  add(owner: string, blocked: readonly string[], now: number): Promise<void>;
+  /** Removes those of `blocked` that are present. */
+  remove(owner: string, blocked: readonly string[]): Promise<void>;
+  contains(owner: string, blocked: string): Promise<boolean>;
 }
 
 export interface Storage extends StorageRepositories {

@@ -344,10 +344,10 @@ describe('invalid messages', () => {
     expect(await syncConversations(alice)).toEqual([]);
   });
 
-  it('rejects GROUP messages and stores nothing', async () => {
+  it('rejects GROUP messages to an unknown group and stores nothing', async () => {
     const alice = await pool.login(srv, 'group-alice');
     const res = await alice.request('msg.send', { message: textMessage('some-group', 'hi', { conversationType: 'GROUP' }) });
-    expect(res.code).toBe(ErrorCode.InvalidRequest);
+    expect(res.code).toBe(ErrorCode.GroupNotFound);
     const list = await alice.request('msg.list', { conversationID: 'GROUPsome-group' });
     expect(list.code).not.toBe(0);
     expect(await syncConversations(alice)).toEqual([]);

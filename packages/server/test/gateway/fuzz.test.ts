@@ -22,6 +22,8 @@ beforeAll(async () => {
   // Unlimited instances: fuzzed logins must not kick the fixture connections.
   // Connections are reused across runs, so the login deadline must not cut the not-logged-in one.
   srv = await startTestServer({ config: { maxWebInstances: 0, loginTimeoutMs: 120_000 } });
+  // A known user (it has logged in) that never sends: blacklist.add can succeed on it.
+  (await pool.login(srv, 'fuzz-peer')).ws.terminate();
 });
 afterAll(async () => {
   pool.closeAll();
@@ -93,6 +95,34 @@ const validMessage = fc.record(
   { requiredKeys: ['ID', 'conversationType', 'to', 'type', 'payload', 'clientTime', 'random'] },
 );
 
+/** Mostly known users (fuzz-peer logs in once before the run), sometimes unknown or malformed ones. */
+const someUserID = fc.oneof(
+  { weight: 8, arbitrary: fc.constantFrom('fuzz-main', 'fuzz-peer', 'fuzz-login') },
+  { weight: 2, arbitrary: fc.constantFrom('fuzz-other', 'nobody', 'u'.repeat(33)) },
+);
+
+/**
+ * Valid profile updates (`mutated` breaks them: junk values, unknown keys).
+ * adminForbidType is only ever None, so the fixture user never loses the
+ * right to send (msg.send:0 must stay reachable).
+ */
+const profileUpdate = fc.record(
+  {
+    nick: fc.string({ maxLength: 20 }),
+    avatar: fc.string({ maxLength: 20 }),
+    gender: fc.constantFrom('Gender_Type_Male', 'Gender_Type_Female', 'Gender_Type_Unknown'),
+    allowType: fc.constantFrom('AllowType_Type_AllowAny', 'AllowType_Type_NeedConfirm', 'AllowType_Type_DenyAny'),
+    birthday: fc.integer({ min: 0, max: 2 ** 32 - 1 }),
+    messageSettings: fc.constantFrom(0, 1),
+    adminForbidType: fc.constant('AdminForbid_Type_None'),
+    level: fc.integer({ min: 0, max: 100 }),
+    profileCustomField: fc.array(fc.record({ key: fc.constantFrom('Tag_Profile_Custom_a', 'Tag_Profile_Custom_b2'), value: fc.string({ maxLength: 10 }) }), {
+      maxLength: 3,
+    }),
+  },
+  { requiredKeys: [] },
+);
+
 function bodyFor(cmd: string): fc.Arbitrary<unknown> {
   switch (cmd) {
     case 'login':
@@ -127,6 +157,13 @@ function bodyFor(cmd: string): fc.Arbitrary<unknown> {
       return mutated(fc.record({ conversationID: goodConversationID }));
     case 'conv.delete':
       return mutated(fc.record({ conversationIDList: fc.array(goodConversationID, { minLength: 1, maxLength: 3 }), clearHistoryMessage: fc.boolean() }));
+    case 'profile.get':
+      return mutated(fc.record({ userIDList: fc.array(someUserID, { minLength: 1, maxLength: 4 }) }));
+    case 'profile.update':
+      return mutated(fc.record({ profile: mutated(profileUpdate) }) as fc.Arbitrary<Record<string, unknown>>);
+    case 'blacklist.add':
+    case 'blacklist.remove':
+      return mutated(fc.record({ userIDList: fc.array(someUserID, { minLength: 1, maxLength: 4 }) }));
     default:
       return mutated(fc.constant({}));
   }
@@ -134,9 +171,19 @@ function bodyFor(cmd: string): fc.Arbitrary<unknown> {
 
 const validId = fc.constant('VALID' as const);
 const invalidId = fc.constantFrom(0, -1, 1.5, '7', null, true, 2 ** 53, [], {}, undefined);
+/**
+ * Command weights. With ~40 commands drawn uniformly each would come up only a
+ * few times per run, so the commands whose outcomes are asserted after the run
+ * get a weight of their own (else those assertions would be flaky), and the
+ * other one-to-one, profile and blacklist commands a smaller one.
+ */
+const ASSERTED_COMMANDS = ['login', 'ping', 'msg.list', 'conv.sync', 'profile.get', 'blacklist.get'] as const;
+const C2C_COMMANDS = ['msg.pull', 'msg.read', 'msg.revoke', 'conv.get', 'conv.delete', 'profile.update', 'blacklist.add', 'blacklist.remove'] as const;
 const cmdArb = fc.oneof(
-  { weight: 8, arbitrary: fc.constantFrom(...REQUEST_COMMANDS) },
-  { weight: 4, arbitrary: fc.constant('msg.send') },
+  { weight: 6, arbitrary: fc.constantFrom(...REQUEST_COMMANDS) },
+  { weight: 10, arbitrary: fc.constantFrom(...ASSERTED_COMMANDS) },
+  { weight: 3, arbitrary: fc.constantFrom(...C2C_COMMANDS) },
+  { weight: 6, arbitrary: fc.constant('msg.send') },
   { weight: 1, arbitrary: fc.oneof(fc.string({ maxLength: 12 }), anyJson) },
 );
 
@@ -296,12 +343,13 @@ describe('gateway fuzz', () => {
           }
         }
       }),
-      { numRuns: 200 },
+      // ~40 commands share the runs: 300 keep every asserted outcome well above zero.
+      { numRuns: 300 },
     );
     for (const slot of Object.values(slots)) slot?.client.ws.terminate();
     expect(framesSent).toBeGreaterThan(200);
     // The random frames reached every layer: codec errors, login gate, auth, and the services.
-    for (const key of ['error:90001', 'error:95002', 'msg.send:95002', 'msg.send:0', 'msg.send:95004', 'msg.list:0', 'conv.sync:0', 'login:95005', 'ping:0']) {
+    for (const key of ['error:90001', 'error:95002', 'msg.send:95002', 'msg.send:0', 'msg.send:95004', 'msg.list:0', 'conv.sync:0', 'login:95005', 'ping:0', 'profile.get:0', 'blacklist.get:0']) {
       expect(outcomes.get(key) ?? 0, `${key} in ${JSON.stringify([...outcomes].sort())}`).toBeGreaterThan(0);
     }
     expect([...outcomes.keys()].some((k) => /^[a-z.]+:[0-9]+$/.test(k) && /^(msg|conv)\./.test(k) && !/:(0|9500[1-5])$/.test(k))).toBe(true);
@@ -310,7 +358,9 @@ describe('gateway fuzz', () => {
     await new Promise((r) => setTimeout(r, 100));
     for (const slot of allSlots) {
       expect(slot.client.frames.filter(isReply)).toHaveLength(slot.sent);
-      for (const f of slot.client.frames) expect(['res', 'error', 'push.message', 'push.read', 'push.revoke', 'push.conversation-deleted']).toContain(f.cmd);
+      for (const f of slot.client.frames) {
+        expect(['res', 'error', 'push.message', 'push.read', 'push.revoke', 'push.conversation-deleted', 'push.profile', 'push.blacklist']).toContain(f.cmd);
+      }
     }
 
     // The server is alive and serves new clients normally.

@@ -49,10 +49,12 @@ describe('send and ack', () => {
     const alice = await pool.login(srv, 'alice');
     const bob = await pool.login(srv, 'bob');
     const carol = await pool.login(srv, 'carol');
+    expectOk(await alice.request('profile.update', { profile: { nick: 'Alice', avatar: 'a.png' } }));
 
     const acks = [];
     for (let i = 1; i <= 3; i++) {
-      const input = textMessage('bob', `hello ${i}`, { cloudCustomData: `cd${i}`, priority: 'High', nick: 'Alice', avatar: 'a.png' });
+      // The server stamps the sender's profile nick/avatar; what the client claims is ignored.
+      const input = textMessage('bob', `hello ${i}`, { cloudCustomData: `cd${i}`, priority: 'High', nick: 'Mallory', avatar: 'm.png' });
       const ack = await send(alice, input);
       expect(ack.duplicate).toBe(false);
       expect(ack.message).toMatchObject({

@@ -54,6 +54,7 @@ function message(seq: number, senderOrd: number, overrides: Partial<StoredMessag
     convKey: CONV,
     senderOrd,
     revokeTime: 0,
+    hiddenForReceiver: false,
     ...overrides,
   };
 }
@@ -198,7 +199,7 @@ describe('SqliteStorage', () => {
     expect(back).toEqual([stored[0], { ...stored[1], isRevoked: true, revoker: 'alice', revokeTime: 10 }]);
     expect(await reopened.conversations.getState(CONV)).toEqual({ convKey: CONV, lastSeq: 2, lastTime: stored[1]!.time, ordA: 2, ordB: 0 });
     expect(await reopened.conversations.getUserConversation('bob', 'C2Calice')).toMatchObject({ readSeq: 1, readPeerOrd: 1, readTime: 9, hidden: false });
-    expect(await reopened.messages.countRevokedAfter(CONV, 'alice', 1)).toBe(1);
+    expect(await reopened.messages.countNotUnreadAfter(CONV, 'alice', 1)).toBe(1);
   });
 
   it('the reader sees a transaction’s data as soon as it resolves', async () => {

@@ -5,9 +5,23 @@
  * the read sequence).
  */
 import type { WireConversation } from '@parley/protocol';
+import { Group } from '../group/group.js';
 import { Message } from '../message/message.js';
 import { SequenceTracker } from '../message/sequence-tracker.js';
 import { Conversation, emptyLastMessage, lastMessageOf } from './conversation.js';
+
+export const SYSTEM_CONVERSATION_ID = '@TIM#SYSTEM';
+
+/** `TYPES.MSG_AT_ALL` (the triple-s typo is Tencent's). */
+const AT_ALL = '__kImSDK_MesssageAtALL__';
+
+/** Group types whose conversations never count unread (spec §9: Meeting, AVChatRoom). */
+const NO_UNREAD_GROUP_TYPES = new Set(['ChatRoom', 'AVChatRoom']);
+
+/** Whether a message counts towards the receiver's unread (tips never do, as on the server). */
+function countable(m: Message): boolean {
+  return m.flow === 'in' && !m.isRevoked && m.type !== 'TIMGroupTipElem';
+}
 
 export interface ConversationEntry {
   conversation: Conversation;
@@ -43,6 +57,8 @@ export class ConversationManager {
   constructor(
     private readonly intl: boolean,
     private readonly me: () => string,
+    /** The joined-group list's Group for a groupID (group conversations show it as `groupProfile`). */
+    private readonly groupOf: (groupID: string) => Group | undefined = () => undefined,
   ) {}
 
   reset(): void {
@@ -59,8 +75,13 @@ export class ConversationManager {
 
   /** An entry for a conversation first seen now; its history starts after `baseline`. */
   create(conversationID: string, peer: string, baseline: number): ConversationEntry {
+    const conversation = new Conversation(conversationID, peer);
+    if (conversation.type === 'GROUP') {
+      const group = this.groupOf(peer);
+      if (group) this.linkGroup(conversation, group);
+    }
     const entry: ConversationEntry = {
-      conversation: new Conversation(conversationID, peer),
+      conversation,
       peer,
       lastSeq: baseline,
       readSeq: 0,
@@ -106,6 +127,20 @@ export class ConversationManager {
       c.userProfile.nick = wire.peerProfile.nick;
       c.userProfile.avatar = wire.peerProfile.avatar;
     }
+    if (wire.messageRemindType !== undefined) c.messageRemindType = wire.messageRemindType;
+    if (wire.type === 'GROUP') {
+      const group = this.groupOf(wire.peer);
+      if (group) this.linkGroup(c, group);
+      else if (wire.groupProfile) {
+        // Partial until the group list (or getConversationProfile) supplies the full group.
+        const partial = c.groupProfile ?? new Group(wire.peer);
+        partial.name = wire.groupProfile.name;
+        partial.avatar = wire.groupProfile.avatar;
+        partial.type = wire.groupProfile.type as Group['type'];
+        this.linkGroup(c, partial);
+      }
+      if (!this.countsUnread(entry)) c.unreadCount = 0;
+    }
     return entry;
   }
 
@@ -117,6 +152,7 @@ export class ConversationManager {
    */
   recordMessage(entry: ConversationEntry, message: Message, live = false): void {
     entry.messages.set(message.ID, message);
+    if (entry.conversation.type === 'GROUP') message.conversationSubType = entry.conversation.subType || undefined;
     if (message._onlineOnlyFlag) return;
     entry.hidden = false;
     const newest = message.sequence >= entry.lastSeq;
@@ -131,8 +167,70 @@ export class ConversationManager {
         entry.conversation.userProfile.nick = message.nick;
         entry.conversation.userProfile.avatar = message.avatar;
       }
-      if (message.sequence > Math.max(entry.readSeq, entry.unreadBaseSeq) && !message.isRevoked) entry.conversation.unreadCount++;
+      const unseen = message.sequence > Math.max(entry.readSeq, entry.unreadBaseSeq);
+      if (unseen && countable(message) && this.countsUnread(entry)) entry.conversation.unreadCount++;
+      if (message.sequence > entry.readSeq && entry.conversation.type === 'GROUP') this.noteAt(entry, message);
     }
+  }
+
+  /** Meeting and AVChatRoom conversations never count unread (spec §8.2). */
+  countsUnread(entry: ConversationEntry): boolean {
+    return !(entry.conversation.type === 'GROUP' && NO_UNREAD_GROUP_TYPES.has(entry.conversation.subType));
+  }
+
+  /** A group message that @-mentions me or @all goes into `groupAtInfoList` (spec §8.2, TYPES.CONV_AT_*). */
+  private noteAt(entry: ConversationEntry, message: Message): void {
+    const list = message.atUserList;
+    if (list.length === 0 || message.isRevoked) return;
+    const atMe = list.includes(this.me());
+    const atAll = list.includes(AT_ALL);
+    if (!atMe && !atAll) return;
+    const infos = entry.conversation.groupAtInfoList;
+    if (infos.some((i) => i.messageSequence === message.sequence)) return;
+    infos.push({
+      from: message.from,
+      groupID: entry.peer,
+      topicID: '',
+      messageSequence: message.sequence,
+      atTypeArray: [atMe && atAll ? 3 : atMe ? 1 : 2],
+    });
+    infos.sort((a, b) => a.messageSequence - b.messageSequence);
+  }
+
+  /**
+   * Shows `group` on its conversation (if there is one): `groupProfile` becomes
+   * that instance and `subType` its type.
+   */
+  attachGroup(group: Group): void {
+    const entry = this.entries.get('GROUP' + group.groupID);
+    if (!entry) return;
+    this.linkGroup(entry.conversation, group);
+    if (group.selfInfo.messageRemindType) entry.conversation.messageRemindType = group.selfInfo.messageRemindType;
+    if (!this.countsUnread(entry)) entry.conversation.unreadCount = 0;
+  }
+
+  private linkGroup(c: Conversation, group: Group): void {
+    c.groupProfile = group;
+    if (group.type !== '') c.subType = group.type;
+  }
+
+  /** Forgets a conversation completely (the group was left, dismissed, or I was removed). */
+  remove(conversationID: string): boolean {
+    return this.entries.delete(conversationID);
+  }
+
+  /**
+   * A group system notice (live only, spec §8.4): kept in the `@TIM#SYSTEM`
+   * conversation, which counts unread but never towards the total.
+   */
+  recordSystemNotice(message: Message): ConversationEntry {
+    const entry = this.entries.get(SYSTEM_CONVERSATION_ID) ?? this.create(SYSTEM_CONVERSATION_ID, '', 0);
+    entry.messages.set(message.ID, message);
+    entry.hidden = false;
+    entry.conversation.lastMessage = lastMessageOf(message, false, this.intl);
+    entry.activity = ++this.activityCounter;
+    if (!message.isRead) entry.conversation.unreadCount++;
+    return entry;
   }
 
   /**
@@ -145,9 +243,9 @@ export class ConversationManager {
     const floor = Math.max(serverLastSeq, entry.readSeq);
     let above = 0;
     for (const m of entry.messages.values()) {
-      if (m.flow === 'in' && !m.isRevoked && m.sequence > floor && m.sequence <= entry.tracker.watermark) above++;
+      if (countable(m) && m.sequence > floor && m.sequence <= entry.tracker.watermark) above++;
     }
-    entry.conversation.unreadCount = serverUnread + above;
+    entry.conversation.unreadCount = this.countsUnread(entry) ? serverUnread + above : 0;
   }
 
   /**
@@ -170,6 +268,8 @@ export class ConversationManager {
     entry.readSeq = Math.max(entry.readSeq, readSeq);
     if (entry.readSeq >= entry.lastSeq) entry.conversation.unreadCount = 0;
     for (const m of entry.messages.values()) if (m.flow === 'in' && m.sequence <= entry.readSeq) m.isRead = true;
+    const c = entry.conversation;
+    if (c.groupAtInfoList.length > 0) c.groupAtInfoList = c.groupAtInfoList.filter((i) => i.messageSequence > entry.readSeq);
   }
 
   /** The peer read up to `readSeq`: returns own messages that just became peer-read. */
@@ -225,7 +325,7 @@ export class ConversationManager {
   totalUnread(): number {
     let total = 0;
     for (const e of this.entries.values()) {
-      if (e.hidden) continue;
+      if (e.hidden || e.conversation.type === '@TIM#SYSTEM') continue;
       const remind = e.conversation.messageRemindType;
       if (remind === '' || remind === 'AcceptAndNotify') total += e.conversation.unreadCount;
     }

@@ -1,4 +1,5 @@
 /** The Conversation object apps receive (spec §8.2), TIM field names one-to-one. */
+import type { Group } from '../group/group.js';
 import type { Message } from '../message/message.js';
 import { messageForShow } from '../message/message-for-show.js';
 
@@ -63,15 +64,26 @@ export function lastMessageOf(message: Pick<Message, 'time' | 'sequence' | 'from
   };
 }
 
+/** One entry of `conversation.groupAtInfoList`: a message that @-mentioned me or @all. */
+export interface GroupAtInfo {
+  from: string;
+  groupID: string;
+  topicID: string;
+  messageSequence: number;
+  /** `TYPES.CONV_AT_ME` (1), `CONV_AT_ALL` (2) or `CONV_AT_ALL_AT_ME` (3). */
+  atTypeArray: number[];
+}
+
 export class Conversation {
   conversationID: string;
   type: 'C2C' | 'GROUP' | 'TOPIC' | '@TIM#SYSTEM';
   subType = '';
   unreadCount = 0;
   lastMessage: LastMessage = emptyLastMessage();
-  groupProfile: Record<string, unknown> | undefined = undefined;
+  /** GROUP: the group (the joined-group list's instance when the group is in it). */
+  groupProfile: Group | undefined = undefined;
   userProfile: UserProfileSummary;
-  groupAtInfoList: unknown[] = [];
+  groupAtInfoList: GroupAtInfo[] = [];
   remark = '';
   isPinned = false;
   messageRemindType = '';
@@ -84,12 +96,13 @@ export class Conversation {
 
   constructor(conversationID: string, peer: string) {
     this.conversationID = conversationID;
-    this.type = 'C2C';
-    this.userProfile = { userID: peer, nick: '', avatar: '' };
+    this.type = conversationID === '@TIM#SYSTEM' ? '@TIM#SYSTEM' : conversationID.startsWith('GROUP') ? 'GROUP' : 'C2C';
+    this.userProfile = { userID: this.type === 'C2C' ? peer : '', nick: '', avatar: '' };
   }
 
   /** userID (C2C) or groupID. */
   get toAccount(): string {
+    if (this.type === 'GROUP') return this.conversationID.slice('GROUP'.length);
     return this.userProfile.userID;
   }
 }

@@ -31,6 +31,10 @@ export interface MessageManagerDeps {
   conversations: ConversationManager;
   events: MessageEvents;
   log: Logger;
+  /** The group's type when known locally (AVChatRoom history is never requested). */
+  groupTypeOf?(groupID: string): string | undefined;
+  /** The in-memory group system notices, oldest first (`getMessageList` of `@TIM#SYSTEM`). */
+  systemNotices?(): Message[];
 }
 
 export interface MessageListPage {
@@ -91,8 +95,9 @@ export class MessageManager {
       message.status = 'fail';
       throw ImError.from(err, ErrorCode.MessageSendFail).withData({ message });
     }
-    if (!onlineUserOnly) {
-      const entry = this.entryFor(message.conversationID, message.to);
+    // AVChatRoom messages are live only: sequence 0, no conversation entry.
+    if (!onlineUserOnly && message.sequence > 0) {
+      const entry = this.entryFor(message.conversationID, message.to, message.sequence);
       entry.conversation.lastMessage.isPeerRead = false;
       this.deps.conversations.recordMessage(entry, message);
       const released = entry.tracker.markSeen(message.sequence);
@@ -124,7 +129,9 @@ export class MessageManager {
   async list(conversationID: string, nextReqMessageID: string | undefined, count: number): Promise<MessageListPage> {
     const parsed = parseConversationID(conversationID);
     if (!parsed) throw new ImError(ErrorCode.InvalidParameters, `invalid conversationID ${conversationID}`);
-    if (parsed.type !== 'C2C') return { messageList: [], nextReqMessageID: '', isCompleted: true };
+    if (parsed.type === 'SYSTEM') return pageOf(this.deps.systemNotices?.() ?? [], nextReqMessageID, count);
+    // AVChatRoom: no history (spec §4.4), answered without a request.
+    if (parsed.type === 'GROUP' && this.deps.groupTypeOf?.(parsed.peer) === 'AVChatRoom') return { messageList: [], nextReqMessageID: '', isCompleted: true };
     const entry = this.deps.conversations.get(conversationID);
     let beforeSeq: number | undefined;
     if (nextReqMessageID) {
@@ -139,6 +146,13 @@ export class MessageManager {
   }
 
   async setRead(entry: ConversationEntry): Promise<void> {
+    if (entry.conversation.type === '@TIM#SYSTEM') {
+      // Local only (spec §4.4).
+      entry.conversation.unreadCount = 0;
+      for (const m of entry.messages.values()) m.isRead = true;
+      this.deps.events.conversationsChanged();
+      return;
+    }
     const { conversation } = await this.deps.request('msg.read', { conversationID: entry.conversation.conversationID });
     this.deps.conversations.markRead(entry, conversation.readSeq);
     this.deps.conversations.applyServerUnread(entry, conversation.unreadCount, conversation.lastSeq);
@@ -173,8 +187,9 @@ export class MessageManager {
     const fills: Array<Promise<void>> = [];
     for (const row of rows) {
       const known = this.deps.conversations.get(row.conversationID);
-      // Unknown here means it was created after the last sync: everything in it is new.
-      const entry = known ?? this.deps.conversations.create(row.conversationID, row.peer, 0);
+      // Unknown here means it was created after the last sync: everything in it is new
+      // (a group's: everything after the user's read point — joined while disconnected).
+      const entry = known ?? this.deps.conversations.create(row.conversationID, row.peer, row.type === 'GROUP' ? Math.min(row.readSeq, row.lastSeq) : 0);
       // Takes the server's unread (up to row.lastSeq); the gap fill below counts only what lies above it.
       this.deps.conversations.applyWire(row, false);
       if (row.lastSeq > entry.tracker.watermark || entry.tracker.hasGap) fills.push(this.fillGap(row.conversationID));
@@ -186,12 +201,14 @@ export class MessageManager {
   private onLiveMessage(wire: WireMessage): void {
     const me = this.deps.me();
     const message = Message.fromWire(wire, me);
-    if (wire.onlineOnly) {
+    // Live only: online-only sends, and AVChatRoom messages and tips (never stored: sequence 0).
+    if (wire.onlineOnly || wire.seq === 0) {
+      if (wire.conversationType === 'GROUP') message.conversationSubType = this.deps.groupTypeOf?.(wire.to);
       this.deps.events.received([message]);
       return;
     }
-    const peer = message.flow === 'out' ? wire.to : wire.from;
-    const entry = this.entryFor(message.conversationID, peer);
+    const peer = wire.conversationType === 'GROUP' ? wire.to : message.flow === 'out' ? wire.to : wire.from;
+    const entry = this.entryFor(message.conversationID, peer, wire.seq);
     const ready = entry.tracker.offer(wire.seq, message);
     this.deliver(entry, ready, true);
     if (entry.tracker.hasGap) this.scheduleGapFill(message.conversationID);
@@ -304,14 +321,36 @@ export class MessageManager {
     }
     if (entry) {
       entry.messages.set(message.ID, message);
+      if (entry.conversation.type === 'GROUP') message.conversationSubType = entry.conversation.subType || undefined;
       if (message.flow === 'in') message.isRead = message.sequence <= entry.readSeq;
       else message.isPeerRead = message.sequence <= entry.peerReadSeq;
     }
     return message;
   }
 
-  private entryFor(conversationID: string, peer: string): ConversationEntry {
-    // A conversation unknown here was created after the last sync, so its history starts at 0.
-    return this.deps.conversations.get(conversationID) ?? this.deps.conversations.create(conversationID, peer, 0);
+  /**
+   * A C2C conversation unknown here was created after the last sync, so its
+   * history starts at 0. A group conversation unknown here is one just joined
+   * (or joined on another instance): delivery starts at `seq`, the first
+   * message seen; older history is for getMessageList, never MESSAGE_RECEIVED.
+   */
+  private entryFor(conversationID: string, peer: string, seq: number): ConversationEntry {
+    const known = this.deps.conversations.get(conversationID);
+    if (known) return known;
+    const baseline = conversationID.startsWith('GROUP') ? Math.max(0, seq - 1) : 0;
+    return this.deps.conversations.create(conversationID, peer, baseline);
   }
+}
+
+/** A TIM-style page (≤ count, oldest first, older than `nextReqMessageID`) of an in-memory list sorted oldest first. */
+function pageOf(all: Message[], nextReqMessageID: string | undefined, count: number): MessageListPage {
+  let end = all.length;
+  if (nextReqMessageID) {
+    const at = all.findIndex((m) => m.ID === nextReqMessageID);
+    end = at < 0 ? 0 : at;
+  }
+  const start = Math.max(0, end - count);
+  const messageList = all.slice(start, end);
+  const isCompleted = start === 0;
+  return { messageList, nextReqMessageID: isCompleted ? '' : (messageList[0]?.ID ?? ''), isCompleted };
 }

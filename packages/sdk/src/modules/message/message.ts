@@ -106,6 +106,7 @@ export class Message {
     this.revoker = wire.revoker;
     this.revokerInfo = { userID: wire.revoker, nick: '', avatar: '' };
     this._onlineOnlyFlag = wire.onlineOnly;
+    if (wire.nameCard !== undefined) this.nameCard = wire.nameCard;
     if (Array.isArray(wire.payload['atUserList'])) this.atUserList = wire.payload['atUserList'] as string[];
     if (this.flow === 'out') this.isRead = true;
   }

@@ -1,15 +1,20 @@
 /** Repository implementations over one better-sqlite3 connection. Synchronous underneath, async at the port. */
-import type { WirePriority } from '@parley/protocol';
+import type { WirePriority, WireProfile, WireProfileCustomField } from '@parley/protocol';
 import type {
+  BlacklistRepository,
   ConversationRepository,
   ConversationState,
   MessageRepository,
+  ProfileChanges,
+  ProfileRepository,
   StorageRepositories,
   StoredMessage,
   UserConversationRow,
   UserRepository,
 } from '../storage.js';
 import type { SqliteHandle, SqliteStatement } from './sqlite-handle.js';
+import { createSqliteFileRepository } from './sqlite-file-repository.js';
+import { createSqliteGroupRepository } from './sqlite-group-repository.js';
 
 interface MessageRecord {
   conv_key: string;
@@ -31,6 +36,62 @@ interface MessageRecord {
   revoked: number;
   revoker: string;
   revoke_time: number;
+  hidden_for_receiver: number;
+}
+
+interface ProfileRecord {
+  user_id: string;
+  nick: string;
+  avatar: string;
+  gender: string;
+  self_signature: string;
+  allow_type: string;
+  birthday: number;
+  location: string;
+  language: number;
+  message_settings: number;
+  admin_forbid_type: string;
+  level: number;
+  role: number;
+  custom_fields: string;
+  last_updated_ms: number;
+}
+
+/** Profile field → column. The keys are the only columns an upsert may name (SQL is built from them). */
+const PROFILE_COLUMNS: { readonly [K in keyof ProfileChanges]-?: string } = {
+  nick: 'nick',
+  avatar: 'avatar',
+  gender: 'gender',
+  selfSignature: 'self_signature',
+  allowType: 'allow_type',
+  birthday: 'birthday',
+  location: 'location',
+  language: 'language',
+  messageSettings: 'message_settings',
+  adminForbidType: 'admin_forbid_type',
+  level: 'level',
+  role: 'role',
+  profileCustomField: 'custom_fields',
+};
+
+function toProfile(r: ProfileRecord): WireProfile {
+  return {
+    userID: r.user_id,
+    nick: r.nick,
+    avatar: r.avatar,
+    gender: r.gender,
+    selfSignature: r.self_signature,
+    allowType: r.allow_type,
+    birthday: r.birthday,
+    location: r.location,
+    language: r.language,
+    messageSettings: r.message_settings,
+    adminForbidType: r.admin_forbid_type,
+    level: r.level,
+    role: r.role,
+    lastUpdatedTime: r.last_updated_ms,
+    profileCustomField: JSON.parse(r.custom_fields) as WireProfileCustomField[],
+  };
 }
 
 interface UserConversationRecord {
@@ -76,6 +137,7 @@ function toMessage(r: MessageRecord): StoredMessage {
     convKey: r.conv_key,
     senderOrd: r.sender_ord,
     revokeTime: r.revoke_time,
+    hiddenForReceiver: r.hidden_for_receiver === 1,
   };
 }
 
@@ -112,6 +174,9 @@ class Statements {
   }
 }
 
+/** SQL fragment: the message is visible to `?` (not hidden from them as its receiver). Binds one parameter. */
+const VISIBLE_TO = 'NOT (hidden_for_receiver = 1 AND receiver = ?)';
+
 export function createSqliteRepositories(db: SqliteHandle): StorageRepositories {
   const s = new Statements(db);
 
@@ -121,6 +186,12 @@ export function createSqliteRepositories(db: SqliteHandle): StorageRepositories 
     },
     async exists(userID) {
       return s.get('SELECT 1 FROM users WHERE user_id = ?').get(userID) !== undefined;
+    },
+    async existing(userIDs) {
+      if (userIDs.length === 0) return new Set();
+      // One statement for any list length: the IDs travel as one JSON array parameter.
+      const rows = s.get('SELECT user_id FROM users WHERE user_id IN (SELECT value FROM json_each(?))').all(JSON.stringify(userIDs)) as Array<{ user_id: string }>;
+      return new Set(rows.map((r) => r.user_id));
     },
   };
 
@@ -132,8 +203,8 @@ export function createSqliteRepositories(db: SqliteHandle): StorageRepositories 
     async insert(m) {
       s.get(
         `INSERT INTO messages (conv_key, seq, id, conv_type, sender, receiver, sender_ord, time, client_time, random, type, payload,
-           cloud_custom_data, priority, nick, avatar, revoked, revoker, revoke_time)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           cloud_custom_data, priority, nick, avatar, revoked, revoker, revoke_time, hidden_for_receiver)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ).run(
         m.convKey,
         m.seq,
@@ -154,20 +225,24 @@ export function createSqliteRepositories(db: SqliteHandle): StorageRepositories 
         m.isRevoked ? 1 : 0,
         m.revoker,
         m.revokeTime,
+        m.hiddenForReceiver ? 1 : 0,
       );
     },
-    async listBefore(convKey, beforeSeq, minSeqExclusive, limit) {
+    // `viewer` '' matches no receiver (userIDs are never empty): everything is visible.
+    async listBefore(convKey, beforeSeq, minSeqExclusive, limit, viewer = '') {
       const rows = s
-        .get('SELECT * FROM messages WHERE conv_key = ? AND seq < ? AND seq > ? ORDER BY seq DESC LIMIT ?')
-        .all(convKey, beforeSeq ?? Number.MAX_SAFE_INTEGER, minSeqExclusive, limit) as MessageRecord[];
+        .get(`SELECT * FROM messages WHERE conv_key = ? AND seq < ? AND seq > ? AND ${VISIBLE_TO} ORDER BY seq DESC LIMIT ?`)
+        .all(convKey, beforeSeq ?? Number.MAX_SAFE_INTEGER, minSeqExclusive, viewer, limit) as MessageRecord[];
       return rows.map(toMessage);
     },
-    async listAfter(convKey, afterSeq, limit) {
-      const rows = s.get('SELECT * FROM messages WHERE conv_key = ? AND seq > ? ORDER BY seq ASC LIMIT ?').all(convKey, afterSeq, limit) as MessageRecord[];
+    async listAfter(convKey, afterSeq, limit, viewer = '') {
+      const rows = s
+        .get(`SELECT * FROM messages WHERE conv_key = ? AND seq > ? AND ${VISIBLE_TO} ORDER BY seq ASC LIMIT ?`)
+        .all(convKey, afterSeq, viewer, limit) as MessageRecord[];
       return rows.map(toMessage);
     },
-    async last(convKey, minSeqExclusive) {
-      const r = s.get('SELECT * FROM messages WHERE conv_key = ? AND seq > ? ORDER BY seq DESC LIMIT 1').get(convKey, minSeqExclusive) as
+    async last(convKey, minSeqExclusive, viewer = '') {
+      const r = s.get(`SELECT * FROM messages WHERE conv_key = ? AND seq > ? AND ${VISIBLE_TO} ORDER BY seq DESC LIMIT 1`).get(convKey, minSeqExclusive, viewer) as
         | MessageRecord
         | undefined;
       return r ? toMessage(r) : null;
@@ -175,10 +250,11 @@ export function createSqliteRepositories(db: SqliteHandle): StorageRepositories 
     async markRevoked(convKey, seq, revoker, time) {
       s.get('UPDATE messages SET revoked = 1, revoker = ?, revoke_time = ? WHERE conv_key = ? AND seq = ?').run(revoker, time, convKey, seq);
     },
-    async countRevokedAfter(convKey, sender, afterOrd) {
-      const r = s.get('SELECT COUNT(*) AS n FROM messages WHERE conv_key = ? AND sender = ? AND sender_ord > ? AND revoked = 1').get(convKey, sender, afterOrd) as {
-        n: number;
-      };
+    async countNotUnreadAfter(convKey, sender, afterOrd) {
+      // The last term repeats the partial index's WHERE verbatim, so SQLite can use messages_not_unread.
+      const r = s
+        .get('SELECT COUNT(*) AS n FROM messages WHERE conv_key = ? AND sender = ? AND sender_ord > ? AND (revoked = 1 OR hidden_for_receiver = 1)')
+        .get(convKey, sender, afterOrd) as { n: number };
       return r.n;
     },
     async senderOrdAt(convKey, sender, seq) {
@@ -229,6 +305,10 @@ export function createSqliteRepositories(db: SqliteHandle): StorageRepositories 
       const rows = s.get('SELECT * FROM user_conversations WHERE owner = ?').all(owner) as UserConversationRecord[];
       return rows.map(toUserConversation);
     },
+    async ownersWithPeer(peer) {
+      const rows = s.get("SELECT owner FROM user_conversations WHERE peer = ? AND conversation_id = 'C2C' || peer").all(peer) as Array<{ owner: string }>;
+      return rows.map((r) => r.owner);
+    },
     async setRead(owner, conversationID, readSeq, readPeerOrd, readTime) {
       s.get(
         `UPDATE user_conversations SET read_seq = ?, read_peer_ord = ?, read_time = ?
@@ -248,5 +328,55 @@ export function createSqliteRepositories(db: SqliteHandle): StorageRepositories 
     },
   };
 
-  return { users, messages, conversations };
+  const profiles: ProfileRepository = {
+    async getMany(userIDs) {
+      const found = new Map<string, WireProfile>();
+      if (userIDs.length === 0) return found;
+      const rows = s.get('SELECT * FROM profiles WHERE user_id IN (SELECT value FROM json_each(?))').all(JSON.stringify(userIDs)) as ProfileRecord[];
+      for (const r of rows) found.set(r.user_id, toProfile(r));
+      return found;
+    },
+    async upsert(userID, changes, lastUpdatedTime) {
+      const fields = (Object.keys(PROFILE_COLUMNS) as Array<keyof ProfileChanges>).filter((f) => changes[f] !== undefined);
+      const columns = fields.map((f) => PROFILE_COLUMNS[f]);
+      const values = fields.map((f) => (f === 'profileCustomField' ? JSON.stringify(changes[f]) : changes[f]));
+      // Column names come from PROFILE_COLUMNS only; at most 2^13 distinct statements get cached.
+      const sql = `INSERT INTO profiles (user_id, ${[...columns, 'last_updated_ms'].join(', ')})
+         VALUES (?, ${[...columns, 'last_updated_ms'].map(() => '?').join(', ')})
+         ON CONFLICT (user_id) DO UPDATE SET ${[...columns, 'last_updated_ms'].map((c) => `${c} = excluded.${c}`).join(', ')}`;
+      s.get(sql).run(userID, ...values, lastUpdatedTime);
+    },
+  };
+
+  const blacklist: BlacklistRepository = {
+    async list(owner) {
+      const rows = s.get('SELECT blocked FROM blacklist WHERE owner = ? ORDER BY created_at, blocked').all(owner) as Array<{ blocked: string }>;
+      return rows.map((r) => r.blocked);
+    },
+    async add(owner, blocked, now) {
+      if (blocked.length === 0) return;
+      // created_at is the ordering key: entry i of this call gets base + i, and base is after every
+      // existing entry of the owner, so the list keeps call order even within one clock tick.
+      const newest = s.get('SELECT MAX(created_at) AS t FROM blacklist WHERE owner = ?').get(owner) as { t: number | null };
+      const base = Math.max(now, (newest.t ?? -1) + 1);
+      s.get('INSERT INTO blacklist (owner, blocked, created_at) SELECT ?, value, ? + key FROM json_each(?) WHERE true ON CONFLICT DO NOTHING').run(
+        owner,
+        base,
+        JSON.stringify(blocked),
+      );
+    },
+    async remove(owner, blocked) {
+      if (blocked.length === 0) return;
+      s.get('DELETE FROM blacklist WHERE owner = ? AND blocked IN (SELECT value FROM json_each(?))').run(owner, JSON.stringify(blocked));
+    },
+    async contains(owner, blocked) {
+      return s.get('SELECT 1 FROM blacklist WHERE owner = ? AND blocked = ?').get(owner, blocked) !== undefined;
+    },
+  };
+
+  const files = createSqliteFileRepository(db);
+
+  const groups = createSqliteGroupRepository(db);
+
+  return { users, messages, conversations, profiles, blacklist, files, groups };
 }

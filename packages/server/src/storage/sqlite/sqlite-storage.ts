@@ -32,6 +32,10 @@ export class SqliteStorage implements Storage {
   readonly users: StorageRepositories['users'];
   readonly messages: StorageRepositories['messages'];
   readonly conversations: StorageRepositories['conversations'];
+  readonly profiles: StorageRepositories['profiles'];
+  readonly blacklist: StorageRepositories['blacklist'];
+  readonly files: StorageRepositories['files'];
+  readonly groups: StorageRepositories['groups'];
 
   private readonly writer: SqliteHandle;
   private reader: SqliteHandle | null = null;
@@ -54,6 +58,10 @@ export class SqliteStorage implements Storage {
     this.users = this.writeRepos.users;
     this.messages = this.writeRepos.messages;
     this.conversations = this.writeRepos.conversations;
+    this.profiles = this.writeRepos.profiles;
+    this.blacklist = this.writeRepos.blacklist;
+    this.files = this.writeRepos.files;
+    this.groups = this.writeRepos.groups;
   }
 
   async migrate(): Promise<void> {
@@ -77,7 +85,15 @@ export class SqliteStorage implements Storage {
       this.reader = openSqlite(this.config.filename, { readonly: true });
       this.reader.pragma('busy_timeout = 5000');
       const readRepos = createSqliteRepositories(this.reader);
-      Object.assign(this, { users: readRepos.users, messages: readRepos.messages, conversations: readRepos.conversations });
+      Object.assign(this, {
+        users: readRepos.users,
+        messages: readRepos.messages,
+        conversations: readRepos.conversations,
+        profiles: readRepos.profiles,
+        blacklist: readRepos.blacklist,
+        files: readRepos.files,
+        groups: readRepos.groups,
+      });
     }
   }
 

@@ -1,0 +1,34 @@
+/**
+ * What the group services need to know about live connections, injected by
+ * the composition root from the gateway (services never import the gateway).
+ *
+ * Scope: the gateway's implementation answers for the connections of this
+ * node. That is exact for a single node (LocalBroker); a multi-node broker
+ * needs a cluster-wide presence behind the same interface.
+ */
+export interface GroupPresence {
+  /** The user has at least one logged-in connection. */
+  isOnline(userID: string): boolean;
+  /** Adds the connection to the AVChatRoom's live members; false when it already was one. */
+  joinRoom(connectionID: string, groupID: string): boolean;
+  /** Removes the connection from the room; false when it was not in it. */
+  leaveRoom(connectionID: string, groupID: string): boolean;
+  inRoom(connectionID: string, groupID: string): boolean;
+  /** The AVChatRooms the connection has joined. */
+  roomsOf(connectionID: string): string[];
+  /** Distinct logged-in users with a connection in the room. */
+  roomUsers(groupID: string): string[];
+  /** Logged-in users in the room plus anonymous sockets. */
+  roomSize(groupID: string): number;
+}
+
+/** Until the gateway attaches its presence: nobody is online, no rooms. */
+export const NO_PRESENCE: GroupPresence = {
+  isOnline: () => false,
+  joinRoom: () => false,
+  leaveRoom: () => false,
+  inRoom: () => false,
+  roomsOf: () => [],
+  roomUsers: () => [],
+  roomSize: () => 0,
+};

@@ -1,0 +1,79 @@
+/**
+ * The few profile facts the send path and conversation views need, cached in
+ * process so a message send costs no profile query.
+ *
+ * The cache is updated by ProfileService after each committed write on THIS
+ * process. A multi-node deployment needs invalidation through the broker
+ * (publish "profile changed" and drop the entry on every node), or a TTL;
+ * until then, a node serves a profile changed on another node stale.
+ */
+import type { WireProfile } from '@parley/protocol';
+import type { Storage } from '../storage/storage.js';
+import { defaultProfile } from './profile-rules.js';
+
+export interface ProfileFacts {
+  nick: string;
+  avatar: string;
+  messageSettings: number;
+  adminForbidType: string;
+}
+
+function factsOf(profile: WireProfile): ProfileFacts {
+  return { nick: profile.nick, avatar: profile.avatar, messageSettings: profile.messageSettings, adminForbidType: profile.adminForbidType };
+}
+
+export class ProfileCache {
+  /** Insertion order is recency order (a hit moves the entry to the end): a small LRU. */
+  private readonly entries = new Map<string, ProfileFacts>();
+  /** Bumped by every write, so a load that raced with a write does not cache what it read. */
+  private writes = 0;
+
+  constructor(
+    private readonly storage: Storage,
+    private readonly maxEntries = 10_000,
+  ) {}
+
+  async get(userID: string): Promise<ProfileFacts> {
+    const facts = (await this.getMany([userID])).get(userID);
+    return facts ?? factsOf(defaultProfile(userID));
+  }
+
+  /** Facts for every given user (defaults for users without a profile); misses are loaded with one query. */
+  async getMany(userIDs: Iterable<string>): Promise<Map<string, ProfileFacts>> {
+    const out = new Map<string, ProfileFacts>();
+    const missing: string[] = [];
+    for (const userID of new Set(userIDs)) {
+      const hit = this.entries.get(userID);
+      if (hit) {
+        this.entries.delete(userID);
+        this.entries.set(userID, hit);
+        out.set(userID, hit);
+      } else missing.push(userID);
+    }
+    if (missing.length > 0) {
+      const writesBefore = this.writes;
+      const rows = await this.storage.profiles.getMany(missing);
+      for (const userID of missing) {
+        const facts = factsOf(rows.get(userID) ?? defaultProfile(userID));
+        out.set(userID, facts);
+        if (this.writes === writesBefore) this.remember(userID, facts);
+      }
+    }
+    return out;
+  }
+
+  /** Records a committed profile. */
+  set(profile: WireProfile): void {
+    this.writes++;
+    this.entries.delete(profile.userID);
+    this.remember(profile.userID, factsOf(profile));
+  }
+
+  private remember(userID: string, facts: ProfileFacts): void {
+    this.entries.set(userID, facts);
+    if (this.entries.size > this.maxEntries) {
+      const oldest = this.entries.keys().next();
+      if (!oldest.done) this.entries.delete(oldest.value);
+    }
+  }
+}
