@@ -21,9 +21,10 @@ export interface CreateOptions {
   reconnect?: { minDelayMs?: number; maxDelayMs?: number };
   /** A request with no response after this long rejects with 2801, ms. Default 20000. */
   requestTimeoutMs?: number;
+  /** When true, joining a second AVChatRoom does not quit the first (spec §4.7 joinGroup). Default false. */
+  unlimitedAVChatRoom?: boolean;
   /** Accepted for compatibility; no effect on Parley. */
   oversea?: boolean;
-  unlimitedAVChatRoom?: boolean;
   scene?: string;
   fileUploadProxy?: string;
   fileDownloadProxy?: string;
