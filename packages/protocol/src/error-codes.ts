@@ -76,6 +76,14 @@ export const ErrorCode = {
   CannotAddSelfToBlacklist: 2742,
 
   // ---- SDK-side: groups ----
+  /** Sending to an AVChatRoom the user has not joined. */
+  MessageSendFailNotInAVChatRoom: 2101,
+  /** deleteGroupMember on an AVChatRoom (a ban) without a non-zero duration. */
+  BanDurationInvalid: 2686,
+  /** getGroupMemberProfile, setGroupMemberNameCard or setGroupMemberCustomField on an AVChatRoom. */
+  OperationNotSupportedInAV: 2687,
+  /** A paid Tencent feature Parley does not serve (e.g. AVChatRoom bans). */
+  CannotUseCommercialAbility: 3122,
   /** createGroup with an unknown group type. */
   IllegalGroupType: 2600,
   /** Custom groupID breaks the prefix rules (Community IDs must start @TGS#_, others must not). */

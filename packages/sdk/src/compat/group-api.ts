@@ -35,10 +35,10 @@ import { TYPES } from './types.js';
 import { Validator, isPlainObject } from './validate.js';
 
 /** SDK-side codes the protocol catalogue does not list (spec §13.1). */
-const BAN_DURATION_INVALID = 2686;
-const OPERATION_NOT_SUPPORTED_IN_AV = 2687;
-const CANNOT_USE_COMMERCIAL_ABILITY = 3122;
-const MESSAGE_SEND_FAIL_NOT_IN_AVCHATROOM = 2101;
+const BAN_DURATION_INVALID = ErrorCode.BanDurationInvalid;
+const OPERATION_NOT_SUPPORTED_IN_AV = ErrorCode.OperationNotSupportedInAV;
+const CANNOT_USE_COMMERCIAL_ABILITY = ErrorCode.CannotUseCommercialAbility;
+const MESSAGE_SEND_FAIL_NOT_IN_AVCHATROOM = ErrorCode.MessageSendFailNotInAVChatRoom;
 
 const GROUP_TYPES: readonly string[] = ['Private', 'Public', 'ChatRoom', 'AVChatRoom', 'Community'];
 const JOIN_OPTIONS: readonly string[] = ['FreeAccess', 'NeedPermission', 'DisableApply'];
