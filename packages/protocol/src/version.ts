@@ -25,6 +25,10 @@ export const CAPABILITIES = {
   revoke: 'revoke',
   /** `profile.*` and `blacklist.*` commands, `push.profile`/`push.blacklist`, `WireConversation.peerProfile`. */
   profileBlacklist: 'profile-blacklist',
+  /** `file.slot`/`file.info` and the HTTP upload/download endpoints. */
+  uploads: 'uploads',
+  /** `group.*` and `conv.set-remind` commands, group messages, tips and system notices. */
+  groups: 'groups',
 } as const;
 
 export type Capability = (typeof CAPABILITIES)[keyof typeof CAPABILITIES];

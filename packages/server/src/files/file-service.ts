@@ -308,7 +308,8 @@ export class FileService {
       for (const [name, path] of upload.paths) await this.blobs.putFile({ uuid: file.uuid, variant: name }, path);
       const completed = await this.storage.transaction((tx) => tx.files.complete(file.uuid, upload.facts));
       if (!completed) {
-        await this.blobs.delete(file.uuid);
+        // Another upload won (possible only across nodes: the in-process lock prevents it here). Its
+        // blobs share this uuid, so they are left alone. A cluster needs a claim in storage instead.
         throw new FileHttpError(403, ErrorCode.UploadSlotInvalid, 'this upload slot was already used; ask for a new one');
       }
       const base = this.baseUrl(host);
