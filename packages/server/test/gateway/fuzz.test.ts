@@ -343,8 +343,9 @@ describe('gateway fuzz', () => {
           }
         }
       }),
-      // ~40 commands share the runs: 300 keep every asserted outcome well above zero.
-      { numRuns: 300 },
+      // ~40 commands share the runs. A fixed default seed keeps the coverage assertions below
+      // deterministic; set FUZZ_SEED to explore other inputs (the failing seed is printed).
+      { numRuns: 300, seed: Number(process.env['FUZZ_SEED'] ?? 20261127) },
     );
     for (const slot of Object.values(slots)) slot?.client.ws.terminate();
     expect(framesSent).toBeGreaterThan(200);
