@@ -131,6 +131,8 @@ export interface DrainedMsg {
   windowReceived: number;
   totalReceived: number;
   duplicates: number;
+  /** New pushes whose C2C seq was not above the previous push from the same sender. */
+  outOfOrder: number;
   /** Pushes from someone other than the receiver's assigned sender, or unparsable. */
   unexpected: number;
   latency: HistogramJSON;

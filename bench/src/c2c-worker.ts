@@ -70,6 +70,9 @@ const receivedBySender = new Map<number, Bitset>();
 let totalReceived = 0;
 let windowReceived = 0;
 let duplicates = 0;
+/** Pushes whose conversation seq was not above the previous one from the same sender (C2C seqs rise per conversation). */
+let outOfOrder = 0;
+const lastSeqBySender = new Map<number, number>();
 let unexpected = 0;
 let disconnects = 0;
 let kicked = 0;
@@ -242,7 +245,7 @@ function onFrame(user: User, data: RawData): void {
         unexpected++;
         return;
       }
-      onPush(user, m.from, m.ID, m.payload, recvEpoch);
+      onPush(user, m.from, m.ID, m.payload, typeof m.seq === 'number' ? m.seq : 0, recvEpoch);
       return;
     }
     case 'push.kicked':
@@ -278,7 +281,7 @@ function onResponse(user: User, id: number, code: number, duplicate: boolean, re
   }
 }
 
-function onPush(receiver: User, from: string, id: string, payload: Record<string, unknown>, recvEpoch: number): void {
+function onPush(receiver: User, from: string, id: string, payload: Record<string, unknown>, seq: number, recvEpoch: number): void {
   if (!init || !from.startsWith(prefix)) {
     unexpected++;
     return;
@@ -305,6 +308,12 @@ function onPush(receiver: User, from: string, id: string, payload: Record<string
     return;
   }
   totalReceived++;
+  // Every sender has exactly one receiver, so the sender's conversation seq must rise with every new push.
+  if (seq > 0) {
+    const last = lastSeqBySender.get(sender) ?? 0;
+    if (seq <= last) outOfOrder++;
+    else lastSeqBySender.set(sender, seq);
+  }
   const sentEpoch = Number(match[1]);
   if (sentEpoch >= windowStart && sentEpoch < windowEnd) {
     windowReceived++;
@@ -497,6 +506,7 @@ async function drain(msg: DrainMsg): Promise<void> {
     windowReceived,
     totalReceived,
     duplicates,
+    outOfOrder,
     unexpected,
     latency: latency.toJSON(),
     disconnects,

@@ -17,6 +17,7 @@ import { GroupManager } from '../modules/group/group-manager.js';
 import { Message } from '../modules/message/message.js';
 import { isIntlApp } from '../modules/message/message-for-show.js';
 import { MessageManager, type MessageListPage, type MessageManagerDeps } from '../modules/message/message-manager.js';
+import { MediaUploader } from '../modules/media/media-uploader.js';
 import type { Profile } from '../modules/profile/profile.js';
 import { ProfileManager } from '../modules/profile/profile-manager.js';
 import type { ProfileUpdateOptions } from '../modules/profile/profile-update.js';
@@ -76,6 +77,8 @@ export class ChatSDK {
   private readonly unreadThrottle: Throttle;
   private readonly instanceID = randomTag(12);
   private readonly factory = new MessageFactory(this.instanceID, () => this.userID, this.log, () => this.profiles.sender());
+  /** Media uploads (modules/media): validation, upload slot, the registered tim-upload-plugin, final payload. */
+  private readonly media = new MediaUploader({ request: (cmd, body) => this.requireConnection().request(cmd, body), log: this.log });
   private connection: Connection | null = null;
   private session: SessionState = 'loggedOut';
   private notReadyReason: number = ErrorCode.UserNotLoggedIn;
@@ -252,6 +255,7 @@ export class ChatSDK {
       });
       await Promise.all([synced, this.groups.load(true), this.blacklist.load(true), this.profiles.loadOwn(true)]);
       if (superseded()) throw new ImError(ErrorCode.LoginFailed, 'login was superseded');
+      this.media.attachPlugin(this.plugins.get('tim-upload-plugin')); // TIM: looked up once, at login (spec §10.1)
       this.session = 'ready';
       this.notReadyReason = 0;
       this.conversationsChanged();
@@ -378,6 +382,20 @@ export class ChatSDK {
 
   createLocationMessage(options: CreatorOptions): Message {
     return this.creator('createLocationMessage', options);
+  }
+
+  /** Media creators (spec §4.2): `payload.file` is checked and uploaded at send time (modules/media). */
+  createImageMessage(options: CreatorOptions): Message {
+    return this.creator('createImageMessage', options);
+  }
+  createAudioMessage(options: CreatorOptions): Message {
+    return this.creator('createAudioMessage', options);
+  }
+  createVideoMessage(options: CreatorOptions): Message {
+    return this.creator('createVideoMessage', options);
+  }
+  createFileMessage(options: CreatorOptions): Message {
+    return this.creator('createFileMessage', options);
   }
 
   sendMessage(message: Message, options?: { onlineUserOnly?: boolean; offlinePushInfo?: unknown; messageControlInfo?: unknown }): Promise<ImResponse<{ message: Message }>> {
@@ -706,6 +724,7 @@ export class ChatSDK {
       throw new ImError(ErrorCode.MessageSendInvalidConversationType, `invalid conversationType "${String(message.conversationType)}"`, { message });
     }
     await this.groupApi.checkSendTarget(message);
+    await this.media.prepare(message); // media: upload (if not done yet) and final payload
     return { message: await this.messages.send(message, onlineUserOnly) };
   }
 
@@ -791,6 +810,7 @@ export class ChatSDK {
     this.conversations.reset();
     this.profiles.reset();
     this.blacklist.reset();
+    this.media.reset();
     this.lastTotalUnread = 0;
     this.lastNetState = '';
     this.pushesDuringLogin = [];

@@ -5,13 +5,14 @@
  */
 import type { Logger } from '../logger.js';
 import { Message } from '../modules/message/message.js';
+import { MEDIA_ELEMENT_BUILDERS } from './media-elements.js';
 import { TYPES } from './types.js';
 import { Validator } from './validate.js';
 
 export type CreatorOptions = Record<string, unknown> & { to?: unknown; conversationType?: unknown; payload?: unknown };
 
-/** Turns a creator's validated `payload` into the element type and content. */
-type ElementBuilder = (v: Validator, payload: Record<string, unknown>) => { type: string; payload: Record<string, unknown> };
+/** Turns a creator's validated `payload` (and the whole `options`, e.g. media `onProgress`) into the element type and content. */
+type ElementBuilder = (v: Validator, payload: Record<string, unknown>, options: Record<string, unknown>) => { type: string; payload: Record<string, unknown> };
 
 export const ELEMENT_BUILDERS = {
   createTextMessage: (v, payload) => ({ type: TYPES.MSG_TEXT, payload: { text: v.requiredString(payload['text'], 'payload.text') } }),
@@ -41,6 +42,7 @@ export const ELEMENT_BUILDERS = {
       latitude: v.requiredNumber(payload['latitude'], 'payload.latitude'),
     },
   }),
+  ...MEDIA_ELEMENT_BUILDERS,
 } satisfies Record<string, ElementBuilder>;
 
 export type CreatorName = keyof typeof ELEMENT_BUILDERS;
@@ -65,7 +67,7 @@ export class MessageFactory {
     const to = v.requiredString(o['to'], 'to');
     const conversationType = v.requiredString(o['conversationType'], 'conversationType');
     const build: ElementBuilder = ELEMENT_BUILDERS[api];
-    const { type, payload } = build(v, v.object(o['payload'], 'payload'));
+    const { type, payload } = build(v, v.object(o['payload'], 'payload'), o);
     const m = new Message();
     const now = Math.floor(Date.now() / 1000);
     m.random = Math.floor(Math.random() * 100_000_000);
