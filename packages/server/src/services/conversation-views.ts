@@ -22,6 +22,7 @@ export function toWire(m: StoredMessage): WireMessage {
     isRevoked: m.isRevoked,
     revoker: m.revoker,
     onlineOnly: m.onlineOnly,
+    ...(m.conversationType === 'GROUP' ? { nameCard: m.nameCard ?? '' } : {}),
   };
 }
 

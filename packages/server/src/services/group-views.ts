@@ -21,30 +21,12 @@ import {
 } from '@parley/protocol';
 import type { GroupMemberRow, GroupRow } from '../storage/group-repository.js';
 import type { StorageRepositories, StoredMessage } from '../storage/storage.js';
+import { toWire } from './conversation-views.js';
 import { rulesFor } from './group-rules.js';
 
 /** The wire form of a stored group message (keeps `nameCard`). */
 export function toGroupWire(m: StoredMessage): WireMessage {
-  return {
-    ID: m.ID,
-    conversationType: 'GROUP',
-    from: m.from,
-    to: m.to,
-    seq: m.seq,
-    time: m.time,
-    clientTime: m.clientTime,
-    random: m.random,
-    type: m.type,
-    payload: m.payload,
-    cloudCustomData: m.cloudCustomData,
-    priority: m.priority,
-    nick: m.nick,
-    avatar: m.avatar,
-    isRevoked: m.isRevoked,
-    revoker: m.revoker,
-    onlineOnly: m.onlineOnly,
-    nameCard: m.nameCard ?? '',
-  };
+  return toWire({ ...m, conversationType: 'GROUP' });
 }
 
 export function groupConversationID(groupID: string): string {

@@ -3,6 +3,7 @@ import type { WireGroupRole, WireGroupType, WireJoinOption, WireKeyValue, WirePr
 import { groupKey, type GroupApplicationRow, type GroupMemberRow, type GroupRepository, type GroupRow } from '../group-repository.js';
 import type { StoredMessage } from '../storage.js';
 import type { SqliteHandle, SqliteStatement } from './sqlite-handle.js';
+import { toMessage, type MessageRecord } from './sqlite-message-record.js';
 
 interface GroupRecord {
   group_id: string;
@@ -56,28 +57,6 @@ interface ApplicationRecord {
   result: string;
 }
 
-interface MessageRecord {
-  conv_key: string;
-  seq: number;
-  id: string;
-  conv_type: string;
-  sender: string;
-  receiver: string;
-  sender_ord: number;
-  time: number;
-  client_time: number;
-  random: number;
-  type: string;
-  payload: string;
-  cloud_custom_data: string;
-  priority: string;
-  nick: string;
-  avatar: string;
-  revoked: number;
-  revoker: string;
-  revoke_time: number;
-  name_card?: string;
-}
 
 function parseKeyValues(text: string): WireKeyValue[] {
   try {
@@ -146,33 +125,6 @@ function toApplication(r: ApplicationRecord): GroupApplicationRow {
   };
 }
 
-function toMessage(r: MessageRecord): StoredMessage {
-  const message: StoredMessage = {
-    ID: r.id,
-    conversationType: r.conv_type === 'GROUP' ? 'GROUP' : 'C2C',
-    from: r.sender,
-    to: r.receiver,
-    seq: r.seq,
-    time: r.time,
-    clientTime: r.client_time,
-    random: r.random,
-    type: r.type,
-    payload: JSON.parse(r.payload) as Record<string, unknown>,
-    cloudCustomData: r.cloud_custom_data,
-    priority: r.priority as WirePriority,
-    nick: r.nick,
-    avatar: r.avatar,
-    isRevoked: r.revoked === 1,
-    revoker: r.revoker,
-    onlineOnly: false,
-    convKey: r.conv_key,
-    senderOrd: r.sender_ord,
-    revokeTime: r.revoke_time,
-    hiddenForReceiver: false,
-  };
-  if (message.conversationType === 'GROUP') message.nameCard = r.name_card ?? '';
-  return message;
-}
 
 const GROUP_COLUMNS: Record<string, string> = {
   name: 'name',

@@ -14,30 +14,9 @@ import type {
 } from '../storage.js';
 import type { SqliteHandle, SqliteStatement } from './sqlite-handle.js';
 import { createSqliteFileRepository } from './sqlite-file-repository.js';
+import { toMessage, type MessageRecord } from './sqlite-message-record.js';
 import { createSqliteGroupRepository } from './sqlite-group-repository.js';
 
-interface MessageRecord {
-  conv_key: string;
-  seq: number;
-  id: string;
-  conv_type: string;
-  sender: string;
-  receiver: string;
-  sender_ord: number;
-  time: number;
-  client_time: number;
-  random: number;
-  type: string;
-  payload: string;
-  cloud_custom_data: string;
-  priority: string;
-  nick: string;
-  avatar: string;
-  revoked: number;
-  revoker: string;
-  revoke_time: number;
-  hidden_for_receiver: number;
-}
 
 interface ProfileRecord {
   user_id: string;
@@ -115,31 +94,6 @@ interface StateRecord {
   ord_b: number;
 }
 
-function toMessage(r: MessageRecord): StoredMessage {
-  return {
-    ID: r.id,
-    conversationType: r.conv_type === 'GROUP' ? 'GROUP' : 'C2C',
-    from: r.sender,
-    to: r.receiver,
-    seq: r.seq,
-    time: r.time,
-    clientTime: r.client_time,
-    random: r.random,
-    type: r.type,
-    payload: JSON.parse(r.payload) as Record<string, unknown>,
-    cloudCustomData: r.cloud_custom_data,
-    priority: r.priority as WirePriority,
-    nick: r.nick,
-    avatar: r.avatar,
-    isRevoked: r.revoked === 1,
-    revoker: r.revoker,
-    onlineOnly: false,
-    convKey: r.conv_key,
-    senderOrd: r.sender_ord,
-    revokeTime: r.revoke_time,
-    hiddenForReceiver: r.hidden_for_receiver === 1,
-  };
-}
 
 function toUserConversation(r: UserConversationRecord): UserConversationRow {
   return {
