@@ -3,6 +3,19 @@
  * checked strictly; other `TIM*Elem` types are carried as given (media types
  * arrive with the upload issue).
  */
+import { ErrorCode, type WireMessageInput } from '@parley/protocol';
+import { ServiceError } from './service-error.js';
+
+/** Checks a message's element and body size (C2C and group alike); throws the TIM code. */
+export function assertValidBody(input: Pick<WireMessageInput, 'type' | 'payload' | 'cloudCustomData'>, maxBodyBytes: number): void {
+  const elementError = validateElement(input.type, input.payload);
+  if (elementError) throw new ServiceError(ErrorCode.InvalidRequest, elementError);
+  const bodyBytes = Buffer.byteLength(JSON.stringify([input.type, input.payload, input.cloudCustomData ?? '']));
+  if (bodyBytes > maxBodyBytes) {
+    throw new ServiceError(ErrorCode.MessageBodyTooLarge, `message body is ${bodyBytes} bytes; the limit is ${maxBodyBytes}`);
+  }
+}
+
 function isString(v: unknown): v is string {
   return typeof v === 'string';
 }

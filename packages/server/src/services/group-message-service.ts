@@ -20,7 +20,7 @@ import type { Broker } from '../cluster/broker.js';
 import { groupKey, type GroupMemberRow, type GroupRow } from '../storage/group-repository.js';
 import type { Storage, StorageRepositories, StoredMessage } from '../storage/storage.js';
 import { type Clock, nowSeconds } from './clock.js';
-import { validateElement } from './element-rules.js';
+import { assertValidBody } from './element-rules.js';
 import { rulesFor } from './group-rules.js';
 import type { GroupService } from './group-service.js';
 import { buildGroupConversation, effectiveRole, historyFloor, toGroupWire } from './group-views.js';
@@ -46,12 +46,7 @@ export class GroupMessageService {
   ) {}
 
   async send(caller: Caller, input: WireMessageInput, options: { onlineUserOnly?: boolean } = {}): Promise<{ message: WireMessage; duplicate: boolean }> {
-    const elementError = validateElement(input.type, input.payload);
-    if (elementError) fail(ErrorCode.InvalidRequest, elementError);
-    const bodyBytes = Buffer.byteLength(JSON.stringify([input.type, input.payload, input.cloudCustomData ?? '']));
-    if (bodyBytes > this.limits.maxBodyBytes) {
-      fail(ErrorCode.MessageBodyTooLarge, `message body is ${bodyBytes} bytes; the limit is ${this.limits.maxBodyBytes}`);
-    }
+    assertValidBody(input, this.limits.maxBodyBytes);
     const groupID = input.to;
     const time = nowSeconds(this.clock);
     const group = await this.requireGroup(this.storage, groupID);

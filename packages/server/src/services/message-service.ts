@@ -26,7 +26,7 @@ import { c2cKey, type Storage, type StorageRepositories, type StoredMessage } fr
 import { type Clock, nowSeconds } from './clock.js';
 import { buildConversationView, peerOrd, toWire } from './conversation-views.js';
 import { ServiceError } from './service-error.js';
-import { validateElement } from './element-rules.js';
+import { assertValidBody } from './element-rules.js';
 import type { ProfileCache, ProfileFacts } from './profile-cache.js';
 import { ADMIN_FORBID_SEND_OUT, MESSAGE_SETTINGS_RECEIVE_NONE } from './profile-rules.js';
 
@@ -59,12 +59,7 @@ export class MessageService {
   async send(caller: Caller, input: WireMessageInput, options: { onlineUserOnly?: boolean } = {}): Promise<{ message: WireMessage; duplicate: boolean }> {
     if (input.conversationType !== 'C2C') throw new ServiceError(ErrorCode.InvalidRequest, 'group messaging is not available on this server version');
     if (!isValidUserID(input.to)) throw new ServiceError(ErrorCode.InvalidReceiver, `invalid receiver userID "${input.to}"`);
-    const elementError = validateElement(input.type, input.payload);
-    if (elementError) throw new ServiceError(ErrorCode.InvalidRequest, elementError);
-    const bodyBytes = Buffer.byteLength(JSON.stringify([input.type, input.payload, input.cloudCustomData ?? '']));
-    if (bodyBytes > this.limits.maxBodyBytes) {
-      throw new ServiceError(ErrorCode.MessageBodyTooLarge, `message body is ${bodyBytes} bytes; the limit is ${this.limits.maxBodyBytes}`);
-    }
+    assertValidBody(input, this.limits.maxBodyBytes);
 
     const time = nowSeconds(this.clock);
     const base = {
