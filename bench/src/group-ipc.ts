@@ -95,6 +95,12 @@ export interface GroupReadyMsg {
   failedMembers: number[];
   failureSamples: string[];
   connectMs: number;
+  /** Stage times: open + login of the logged-in members; AVChatRoom group.join of them; anonymous sockets. */
+  loginMs: number;
+  joinMs: number;
+  anonymousMs: number;
+  /** Non-bench group frames (AVChatRoom join tips, …) this worker's members received while connecting. */
+  groupFramesWhileConnecting: number;
   loggedIn: number;
   anonymous: number;
 }
@@ -148,7 +154,7 @@ export interface GroupDrainedMsg {
   expected: number;
   duplicates: number;
   outOfOrder: number;
-  /** push.message frames of the group that are not bench messages (tips, …). */
+  /** push.message frames of the group that are not bench messages (tips, …), after connecting. */
   otherGroupFrames: number;
   /** Unparsable frames or bench messages from unknown senders. */
   unexpected: number;

@@ -75,6 +75,38 @@ export const ErrorCode = {
   /** `addToBlacklist([self])`. */
   CannotAddSelfToBlacklist: 2742,
 
+  // ---- SDK-side: media messages (spec §4.2, §10) ----
+  /** No upload plugin was registered before login. */
+  CosUndetected: 2040,
+  /** Could not get an upload slot (`file.slot` failed twice). */
+  CosGetSigFail: 2041,
+  /** The media file has no bytes. */
+  MessageFileIsEmpty: 2108,
+  /** The app's `onProgress` threw. */
+  MessageOnProgressFunctionError: 2109,
+  /** Image message without a file. */
+  MessageImageSelectFileFirst: 2251,
+  /** Image extension is not jpg, jpeg, gif, png, bmp, image or webp. */
+  MessageImageTypesLimit: 2252,
+  /** Image of 20 MB or more. */
+  MessageImageSizeLimit: 2253,
+  /** Audio message without a file (TIM uses the same code for a failed audio upload). */
+  MessageAudioUploadFail: 2300,
+  /** Audio over 20 MB. */
+  MessageAudioSizeLimit: 2301,
+  /** Video upload failed (after one retry), or no video file. */
+  MessageVideoUploadFail: 2350,
+  /** Video over 100 MB. */
+  MessageVideoSizeLimit: 2351,
+  /** Video type is not mp4 or mov (QuickTime). */
+  MessageVideoTypesLimit: 2352,
+  /** Image, audio or file upload failed. */
+  MessageFileUploadFail: 2400,
+  /** File message without a file. */
+  MessageFileSelectFileFirst: 2401,
+  /** File over 100 MB. */
+  MessageFileSizeLimit: 2402,
+
   // ---- SDK-side: groups ----
   /** Sending to an AVChatRoom the user has not joined. */
   MessageSendFailNotInAVChatRoom: 2101,

@@ -20,6 +20,7 @@ export { ImError } from './errors.js';
 export { Message } from './modules/message/message.js';
 export type { MessageStatus, MessageFlow, MessageElement } from './modules/message/message.js';
 export type { MessageListPage } from './modules/message/message-manager.js';
+export type { UploadPlugin, UploadPluginOptions } from './modules/media/media-uploader.js';
 export { Conversation } from './modules/conversation/conversation.js';
 export type { LastMessage, UserProfileSummary, GroupAtInfo } from './modules/conversation/conversation.js';
 export { Group, GroupMember } from './modules/group/group.js';

@@ -14,6 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import ParleyUploadPlugin, { VERSION, type UploadError, type UploadFileOptions, type UploadProgressEvent, type UploadResponse } from '@parley/upload-plugin';
+import type { WireUploadSlot } from '@parley/protocol';
+import { connectRaw, startTestServer } from '@parley/testing';
 
 interface Seen {
   method: string;
@@ -311,6 +313,43 @@ describe('ParleyUploadPlugin', () => {
   });
 });
 
+describe('against a real Parley server', () => {
+  it('stores the upload; a refusal mid-body (415 after the first bytes of 8 MiB) and a reused slot (403) come back as HTTP errors', async () => {
+    const parley = await startTestServer();
+    try {
+      const client = await connectRaw(parley.wsUrl);
+      await client.login('alice', parley.userSig('alice'), parley.sdkAppID);
+      const slot = async (body: { fileType: 1 | 2 | 3 | 255; fileName: string; fileSize: number }): Promise<WireUploadSlot> => {
+        const res = (await client.request('file.slot', body)) as { code: number; data: WireUploadSlot };
+        expect(res.code).toBe(0);
+        return res.data;
+      };
+
+      const data = bytes(300_000);
+      const ok = await slot({ fileType: 255, fileName: 'data.bin', fileSize: data.length });
+      const stored = await upload({ url: ok.uploadUrl, resources: new Blob([data]), downloadUrl: ok.downloadUrl, fileType: 255, fileName: 'data.bin' });
+      expect(stored.err).toBeNull();
+      expect(stored.res?.data).toEqual({ location: ok.downloadUrl, uploadIP: '' });
+      expect(stored.progress.at(-1)?.percent).toBe(1);
+      const back = await fetch(ok.downloadUrl);
+      expect(Buffer.compare(Buffer.from(await back.arrayBuffer()), Buffer.from(data))).toBe(0);
+
+      const again = await upload({ url: ok.uploadUrl, resources: new Blob([data]) });
+      expect(again.err?.code).toBe(403);
+
+      const size = 8 * 1024 * 1024;
+      const image = await slot({ fileType: 1, fileName: 'not-really.png', fileSize: size });
+      const started = Date.now();
+      const refused = await upload({ url: image.uploadUrl, resources: new Blob([new Uint8Array(size).fill(7)]) });
+      expect(refused.err).toEqual({ code: 415, message: 'the upload is not a JPEG, PNG, GIF, BMP or WebP image' });
+      expect(Date.now() - started).toBeLessThan(5000);
+      client.close();
+    } finally {
+      await parley.close();
+    }
+  });
+});
+
 /**
  * Just enough of XMLHttpRequest, on node:http, to drive the plugin's browser
  * transport: open/setRequestHeader/send, upload.onprogress per written chunk,
@@ -356,7 +395,7 @@ class NodeXMLHttpRequest {
   send(body: Blob): void {
     void body.arrayBuffer().then((buffer) => {
       const data = Buffer.from(buffer);
-      const headers = { ...this.headers, 'content-length': String(data.length) };
+      const headers: Record<string, string> = { ...this.headers, 'content-length': String(data.length) };
       if (body.type && !headers['content-type']) headers['content-type'] = body.type;
       const req = httpRequest(this.url, { method: this.method, headers }, (res) => {
         const chunks: Buffer[] = [];

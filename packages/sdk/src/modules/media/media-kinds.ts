@@ -1,34 +1,30 @@
 /**
  * The four media kinds and TIM's rules for each (spec §4.2, §10.2, §13.1):
  * upload `fileType`, element type, size limits, allowed types, and the
- * SDK-side error codes. The codes are Tencent's; the protocol catalogue does
- * not list them because only the SDK raises them.
+ * SDK-side error codes (Tencent's numbers).
  */
+import { ErrorCode } from '@parley/protocol';
 
 export type MediaKind = 'image' | 'audio' | 'video' | 'file';
 
-/** SDK-side media codes (spec §13.1). */
+/** SDK-side media codes (spec §13.1), from the protocol catalogue (documented in docs/errors.md). */
 export const MediaCode = {
-  /** No upload plugin was registered before login. */
-  CosUndetected: 2040,
-  /** Could not get an upload slot from the server (after one retry). */
-  CosGetSigFail: 2041,
-  /** The file has no bytes. */
-  FileIsEmpty: 2108,
-  /** The app's onProgress threw. */
-  OnProgressFunctionError: 2109,
-  ImageSelectFileFirst: 2251,
-  ImageTypesLimit: 2252,
-  ImageSizeLimit: 2253,
+  CosUndetected: ErrorCode.CosUndetected,
+  CosGetSigFail: ErrorCode.CosGetSigFail,
+  FileIsEmpty: ErrorCode.MessageFileIsEmpty,
+  OnProgressFunctionError: ErrorCode.MessageOnProgressFunctionError,
+  ImageSelectFileFirst: ErrorCode.MessageImageSelectFileFirst,
+  ImageTypesLimit: ErrorCode.MessageImageTypesLimit,
+  ImageSizeLimit: ErrorCode.MessageImageSizeLimit,
   /** Audio: no file, or the upload failed. */
-  AudioUploadFail: 2300,
-  AudioSizeLimit: 2301,
-  VideoUploadFail: 2350,
-  VideoSizeLimit: 2351,
-  VideoTypesLimit: 2352,
-  FileUploadFail: 2400,
-  FileSelectFileFirst: 2401,
-  FileSizeLimit: 2402,
+  AudioUploadFail: ErrorCode.MessageAudioUploadFail,
+  AudioSizeLimit: ErrorCode.MessageAudioSizeLimit,
+  VideoUploadFail: ErrorCode.MessageVideoUploadFail,
+  VideoSizeLimit: ErrorCode.MessageVideoSizeLimit,
+  VideoTypesLimit: ErrorCode.MessageVideoTypesLimit,
+  FileUploadFail: ErrorCode.MessageFileUploadFail,
+  FileSelectFileFirst: ErrorCode.MessageFileSelectFileFirst,
+  FileSizeLimit: ErrorCode.MessageFileSizeLimit,
 } as const;
 
 const MB = 1024 * 1024;
