@@ -35,6 +35,8 @@ export interface GroupInitMsg {
   window: number;
   priorityMix: PriorityMix;
   connectConcurrency: number;
+  /** AVChatRoom: group.join requests in flight per worker (on sockets already logged in). */
+  joinConcurrency: number;
   connectTimeoutMs: number;
   /** Work group type for `group` ('Private'); 'AVChatRoom' for avchatroom. */
   groupType: 'Private' | 'AVChatRoom';
@@ -99,6 +101,8 @@ export interface GroupReadyMsg {
   loginMs: number;
   joinMs: number;
   anonymousMs: number;
+  /** Then waiting until no join tip (or other group frame) had arrived for 1 s (at most 120 s). */
+  settleMs: number;
   /** Non-bench group frames (AVChatRoom join tips, …) this worker's members received while connecting. */
   groupFramesWhileConnecting: number;
   loggedIn: number;

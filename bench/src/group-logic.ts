@@ -97,14 +97,33 @@ export function anonymousCount(members: number, senders: number, fraction: numbe
 }
 
 /**
- * Whether member u joins anonymously: among the non-senders (u ≥ senders),
- * exactly `anonymous` of them, spread evenly (so every worker gets its share).
+ * Whether member u joins anonymously: exactly `anonymous` of the non-senders
+ * (u ≥ senders). They are picked through a multiplicative permutation of the
+ * pool, not every k-th member, so they do not line up with the round-robin
+ * worker placement (u % workers) and every worker gets its share.
  */
 export function isAnonymousMember(u: number, members: number, senders: number, anonymous: number): boolean {
   if (u < senders || u >= members || anonymous <= 0) return false;
   const pool = members - senders;
-  const j = u - senders;
-  return Math.floor(((j + 1) * anonymous) / pool) > Math.floor((j * anonymous) / pool);
+  return ((u - senders) * permutationFactor(pool)) % pool < anonymous;
+}
+
+const factorCache = new Map<number, number>();
+
+/** A multiplier coprime with `pool` (so j ↦ j·f mod pool is a permutation), near pool × 0.618. */
+function permutationFactor(pool: number): number {
+  let f = factorCache.get(pool);
+  if (f === undefined) {
+    f = Math.max(1, Math.floor(pool * 0.6180339887));
+    while (gcd(f, pool) !== 1) f++;
+    factorCache.set(pool, f);
+  }
+  return f;
+}
+
+function gcd(a: number, b: number): number {
+  while (b !== 0) [a, b] = [b, a % b];
+  return a;
 }
 
 /** Splits `items` into consecutive batches of at most `size`. */
