@@ -20,6 +20,7 @@ import {
   type StartMsg,
   type WorkerMsg,
 } from './c2c-ipc.js';
+import { countErrors, epochNow, fatal, installWorkerGuards, postToParent, sleep } from './worker-runtime.js';
 
 /** Pause before a user sends again after an error response (keeps a failing server from being hammered in a hot loop). */
 const ERROR_BACKOFF_MS = 10;
@@ -85,19 +86,10 @@ let sending = false;
 /** The current run's parameters (set by `start`). */
 let start: StartMsg | null = null;
 
-function post(msg: WorkerMsg): void {
-  if (process.send && process.connected) process.send(msg);
-}
-
-/** Wall-clock ms with sub-ms precision, comparable across processes on one machine. */
-function epochNow(): number {
-  return performance.timeOrigin + performance.now();
-}
+const post: (msg: WorkerMsg) => void = postToParent;
 
 function errorCount(): number {
-  let n = errorFrames;
-  for (const c of Object.values(errorCodes)) n += c;
-  return n;
+  return countErrors(errorFrames, errorCodes);
 }
 
 // ---------------------------------------------------------------- connecting
@@ -529,19 +521,7 @@ async function finish(): Promise<void> {
   process.exit(0);
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function fatal(err: unknown): void {
-  post({ type: 'fatal', message: err instanceof Error ? (err.stack ?? err.message) : String(err) });
-  setTimeout(() => process.exit(1), 100).unref();
-}
-
-process.on('uncaughtException', fatal);
-process.on('unhandledRejection', fatal);
-// The parent went away (crash, kill): never linger with open sockets.
-process.on('disconnect', () => process.exit(0));
+installWorkerGuards();
 
 process.on('message', (raw: unknown) => {
   const msg = raw as ParentMsg;

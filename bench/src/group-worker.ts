@@ -36,6 +36,7 @@ import type {
   GroupWorkerMsg,
   PriorityCounts,
 } from './group-ipc.js';
+import { countErrors, epochNow, fatal, installWorkerGuards, postToParent, sleep } from './worker-runtime.js';
 
 const ERROR_BACKOFF_MS = 10;
 const PROGRESS_INTERVAL_MS = 250;
@@ -132,26 +133,14 @@ let windowEnd = -Infinity;
 let sending = false;
 let start: GroupStartMsg | null = null;
 
-function post(msg: GroupWorkerMsg): void {
-  if (process.send && process.connected) process.send(msg);
-}
-
-function epochNow(): number {
-  return performance.timeOrigin + performance.now();
-}
+const post: (msg: GroupWorkerMsg) => void = postToParent;
 
 function errorCount(): number {
-  let n = errorFrames;
-  for (const c of Object.values(errorCodes)) n += c;
-  return n;
+  return countErrors(errorFrames, errorCodes);
 }
 
 function shedCount(): number {
   return PRIORITIES.reduce((a, p) => a + shedByPriority[p], 0);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 // ---------------------------------------------------------------- sockets and requests
@@ -814,15 +803,7 @@ async function finish(): Promise<void> {
   process.exit(0);
 }
 
-function fatal(err: unknown): void {
-  post({ type: 'fatal', message: err instanceof Error ? (err.stack ?? err.message) : String(err) });
-  setTimeout(() => process.exit(1), 100).unref();
-}
-
-process.on('uncaughtException', fatal);
-process.on('unhandledRejection', fatal);
-// The parent went away (crash, kill): never linger with open sockets.
-process.on('disconnect', () => process.exit(0));
+installWorkerGuards();
 
 process.on('message', (raw: unknown) => {
   const msg = raw as GroupParentMsg;
