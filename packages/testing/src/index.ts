@@ -5,3 +5,4 @@ export type { ServerProcess } from './server-process.js';
 export { connectRaw } from './raw-client.js';
 export type { RawClient } from './raw-client.js';
 export { waitUntil, sleep } from './wait.js';
+export { FetchXMLHttpRequest } from './fetch-xhr.js';

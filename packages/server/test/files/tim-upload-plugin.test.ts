@@ -10,7 +10,7 @@
  */
 import { createRequire } from 'node:module';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startTestServer, type RawClient, type TestServer } from '@parley/testing';
+import { FetchXMLHttpRequest, startTestServer, type RawClient, type TestServer } from '@parley/testing';
 import { ClientPool } from '../helpers.js';
 import { bytesOf, dimensions, download, pngImage, slot } from './file-helpers.js';
 
@@ -34,46 +34,6 @@ type UploadPluginClass = (new () => UploadPlugin) & { getVersion(): string };
 
 const require = createRequire(import.meta.url);
 
-/** Just enough XMLHttpRequest for the plugin's web path, on top of fetch. */
-class FetchXMLHttpRequest {
-  status = 0;
-  statusText = '';
-  responseText = '';
-  responseType = 'text';
-  readonly upload: { onprogress: ((e: { total: number; loaded: number }) => void) | null } = { onprogress: null };
-  onload: (() => void) | null = null;
-  onerror: ((e: { message?: string }) => void) | null = null;
-  private method = 'GET';
-  private url = '';
-  private readonly requestHeaders: Record<string, string> = {};
-  private responseHeaders = '';
-
-  open(method: string, url: string): void {
-    this.method = method;
-    this.url = url;
-  }
-  setRequestHeader(name: string, value: string): void {
-    this.requestHeaders[name] = value;
-  }
-  getAllResponseHeaders(): string {
-    return this.responseHeaders;
-  }
-  send(body: Blob): void {
-    fetch(this.url, { method: this.method, headers: this.requestHeaders, body }).then(
-      async (res) => {
-        this.status = res.status;
-        this.statusText = res.statusText;
-        this.responseText = await res.text();
-        const lines: string[] = [];
-        res.headers.forEach((v, k) => lines.push(`${k}: ${v}`));
-        this.responseHeaders = lines.join('\r\n');
-        this.upload.onprogress?.({ total: body.size, loaded: body.size });
-        this.onload?.();
-      },
-      (err: Error) => this.onerror?.({ message: err.message }),
-    );
-  }
-}
 
 function uploadWith(plugin: UploadPlugin, options: PluginOptions): Promise<{ err: { code: number; message: string } | null; res?: PluginResult }> {
   return new Promise((resolve) => plugin.uploadFile(options, (err, res) => resolve({ err, ...(res ? { res } : {}) })));
