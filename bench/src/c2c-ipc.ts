@@ -8,7 +8,9 @@
  *   parent → drain     worker waits for the expected pushes     → drained
  *   parent → finish    worker closes its sockets and exits
  */
+import type { ClientKind } from './endpoints.js';
 import type { HistogramJSON } from './stats.js';
+import type { WindowLoad } from './worker-runtime.js';
 
 /** Users are spread round-robin: user u lives on worker u % workers. */
 export function workerOf(user: number, workers: number): number {
@@ -43,6 +45,10 @@ export interface InitMsg {
   connectConcurrency: number;
   /** Give up on one connection + login after this long. */
   connectTimeoutMs: number;
+  /** Lean raw-protocol client, or the real SDK. */
+  client: ClientKind;
+  /** Connections per source address 127.0.0.x (see conn.ts sourceAddressFor). */
+  perSourceAddress: number;
 }
 
 export interface StartMsg {
@@ -97,7 +103,7 @@ export interface ProgressMsg {
   inFlight: number;
 }
 
-export interface SentMsg {
+export interface SentMsg extends WindowLoad {
   type: 'sent';
   /** Per sender: base64 Bitset of acked message numbers. */
   acked: Array<[sender: number, bitset: string]>;
@@ -116,11 +122,6 @@ export interface SentMsg {
   serverDuplicates: number;
   /** Rate mode: messages that were due but never sent (every sender's window was full). */
   backlog: number;
-  /** CPU used by this worker during the measured window, ms. */
-  cpuMs: number;
-  /** Event-loop delay of this worker during the measured window (high = the load generator is the bottleneck), ms. */
-  loopDelayP99Ms: number;
-  loopDelayMaxMs: number;
 }
 
 export interface DrainedMsg {

@@ -15,14 +15,18 @@ import {
   type SentMsg,
   type WorkerMsg,
 } from './c2c-ipc.js';
+import type { ClientKind } from './endpoints.js';
 import {
   abort,
   armHardTimeout,
+  clientOption,
+  connectionsPerSourceAddress,
   emitResult,
   log,
   markFinishing,
   numOption,
   parseFlags,
+  rateOption,
   serverTarget,
   ServerProbe,
   startServer,
@@ -40,7 +44,7 @@ messages to its partner. Prints one JSON line on stdout; progress on stderr.
 
 Options:
   --users N                users (sockets), default 200
-  --rate R                 target total msgs/s; 0 = closed loop (as fast as acks allow), default 0
+  --rate R | max           target total msgs/s (open loop); max or 0 = closed loop (as fast as acks allow), default max
   --window W               messages each sender keeps in flight (1–256), default 1
   --duration S             measured seconds, default 10
   --warmup S               unmeasured seconds before that, default 2
@@ -52,6 +56,7 @@ Options:
   --out FILE               also append the JSON line to FILE (e.g. bench/results/c2c.jsonl)
   --ack-timeout S          an unacked message counts as timed out after S seconds, default 10
   --connect-concurrency N  logins in flight per worker while connecting, default 100
+  --client lean|sdk        lean raw-protocol client (default) or the real @parley/sdk, one instance per user
 
 Exit code: 0 ok, 1 losses or duplicates, 2 the run could not complete.`;
 
@@ -72,6 +77,7 @@ export interface C2COptions {
   out: string | null;
   ackTimeoutS: number;
   connectConcurrency: number;
+  client: ClientKind;
 }
 
 export function parseC2CArgs(rest: readonly string[]): C2COptions | 'help' {
@@ -91,16 +97,15 @@ export function parseC2CArgs(rest: readonly string[]): C2COptions | 'help' {
       '--out',
       '--ack-timeout',
       '--connect-concurrency',
+      '--client',
     ]),
   );
   if (raw === 'help') return 'help';
   const num = (name: string, def: number, min: number, max: number, integer: boolean) => numOption(raw, name, def, min, max, integer);
-  const rateText = raw.get('--rate');
-  if (rateText === 'max') raw.set('--rate', '0');
   const target = serverTarget(raw);
   const opts: C2COptions = {
     users: num('--users', 200, 2, 1_000_000, true),
-    rate: num('--rate', 0, 0, 10_000_000, false),
+    rate: rateOption(raw, 0),
     window: num('--window', 1, 1, 256, true),
     durationS: num('--duration', 10, 0.1, 86_400, false),
     warmupS: num('--warmup', 2, 0, 3600, false),
@@ -112,6 +117,7 @@ export function parseC2CArgs(rest: readonly string[]): C2COptions | 'help' {
     out: raw.get('--out') ?? null,
     ackTimeoutS: num('--ack-timeout', 10, 0.1, 600, false),
     connectConcurrency: num('--connect-concurrency', 100, 1, 10_000, true),
+    client: clientOption(raw),
   };
   if (opts.workers > opts.users) throw new UsageError(`--workers (${opts.workers}) must not exceed --users (${opts.users})`);
   return opts;
@@ -160,8 +166,10 @@ export async function runC2C(opts: C2COptions): Promise<number> {
   let sdkAppID: number;
   let secretKey: string;
   if (opts.url === null) {
-    if (opts.users > 19_000) log('warning: the spawned server shares the open-files limit too; past ~19k users it will run out of descriptors');
     server = await startServer();
+    if (server.fdLimit !== null && opts.users > server.fdLimit - 100) {
+      log(`warning: the server process may open ${server.fdLimit} files; ${opts.users} sockets will not all fit`);
+    }
     url = server.wsUrl;
     sdkAppID = server.sdkAppID;
     secretKey = server.secretKey;
@@ -189,6 +197,8 @@ export async function runC2C(opts: C2COptions): Promise<number> {
       window: opts.window,
       connectConcurrency: opts.connectConcurrency,
       connectTimeoutMs: 15_000,
+      client: opts.client,
+      perSourceAddress: connectionsPerSourceAddress(),
     });
   }
   log(`connecting ${opts.users} users over ${opts.workers} worker(s)…`);
@@ -323,6 +333,7 @@ export async function runC2C(opts: C2COptions): Promise<number> {
     loadgen_cpu_s: round(loadgenCpuMs / 1000, 2),
     // The c2c fields as before.
     bench: 'c2c',
+    client: opts.client,
     users: opts.users,
     workers: opts.workers,
     durationS: opts.durationS,

@@ -1,34 +1,26 @@
 /**
- * c2c load-generator worker: a child process forked by cli.ts. Opens one raw
- * protocol WebSocket per user it owns, logs them in, sends TIMTextElem
+ * c2c load-generator worker: a child process forked by c2c-run.ts. Hosts the
+ * users u with u % workers === workerIndex, each with its own connection —
+ * the lean raw-protocol client (conn.ts) or, with `--client sdk`, an instance
+ * of the real @parley/sdk (sdk-endpoints.ts) — logs them in, sends TIMTextElem
  * messages to each user's peer (closed loop or at a target rate), and records
  * acks and pushes. Everything it learns goes back to the parent over IPC
  * (see c2c-ipc.ts); it prints nothing on stdout.
  */
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import WebSocket, { type RawData } from 'ws';
-import { PROTOCOL_VERSION, decodeServerFrame, encodeFrame, type ClientFrame } from '@parley/protocol';
-import { genUserSig } from '@parley/server';
+import { performance } from 'node:perf_hooks';
 import { Bitset, LatencyHistogram } from './stats.js';
-import {
-  peerOf,
-  userID,
-  workerOf,
-  type DrainMsg,
-  type InitMsg,
-  type ParentMsg,
-  type StartMsg,
-  type WorkerMsg,
-} from './c2c-ipc.js';
-import { countErrors, epochNow, fatal, installWorkerGuards, postToParent, sleep } from './worker-runtime.js';
+import { peerOf, userID, workerOf, type DrainMsg, type InitMsg, type ParentMsg, type StartMsg, type WorkerMsg } from './c2c-ipc.js';
+import { runPool, sourceAddressFor, type ConnTarget } from './conn.js';
+import { benchText, parseBenchText, type C2CEndpoint, type C2CEvents } from './endpoints.js';
+import { LeanC2CEndpoint } from './lean-endpoints.js';
+import { SdkC2CEndpoint } from './sdk-endpoints.js';
+import { countErrors, epochNow, fatal, installWorkerGuards, paceOpenLoop, postToParent, sleep, WindowMeter } from './worker-runtime.js';
 
 /** Pause before a user sends again after an error response (keeps a failing server from being hammered in a hot loop). */
 const ERROR_BACKOFF_MS = 10;
 const PROGRESS_INTERVAL_MS = 250;
-const RATE_TICK_MS = 2;
 
 interface Pending {
-  n: number;
   sentPerf: number;
   inWindow: boolean;
 }
@@ -36,11 +28,9 @@ interface Pending {
 interface User {
   index: number;
   id: string;
-  peerID: string;
-  ws: WebSocket | null;
-  open: boolean;
-  nextRequestID: number;
+  endpoint: C2CEndpoint;
   nextN: number;
+  /** Messages in flight, by number. */
   pending: Map<number, Pending>;
   acked: Bitset;
   retryTimer: NodeJS.Timeout | null;
@@ -79,7 +69,7 @@ let disconnects = 0;
 let kicked = 0;
 const latency = new LatencyHistogram();
 
-// Measured window, epoch ms (send timestamps are compared against it).
+// Measured window, epoch ms (due times are compared against it).
 let windowStart = Infinity;
 let windowEnd = -Infinity;
 let sending = false;
@@ -92,172 +82,15 @@ function errorCount(): number {
   return countErrors(errorFrames, errorCodes);
 }
 
-// ---------------------------------------------------------------- connecting
+// ---------------------------------------------------------------- what the endpoints report
 
-async function connectAll(msg: InitMsg): Promise<void> {
-  phase = 'connecting';
-  const started = performance.now();
-  const mine: number[] = [];
-  for (let u = 0; u < msg.users; u++) if (workerOf(u, msg.workers) === msg.workerIndex) mine.push(u);
-  for (const u of mine) {
-    users.push({
-      index: u,
-      id: userID(prefix, u),
-      peerID: userID(prefix, peerOf(u, msg.users)),
-      ws: null,
-      open: false,
-      nextRequestID: 2, // 1 is the login
-      nextN: 0,
-      pending: new Map(),
-      acked: new Bitset(),
-      retryTimer: null,
-    });
-  }
-  const failed: number[] = [];
-  const failureSamples: string[] = [];
-  let done = 0;
-  let cursor = 0;
-  const lastReport = { at: 0 };
-  const report = (force = false) => {
-    const now = performance.now();
-    if (!force && now - lastReport.at < 500) return;
-    lastReport.at = now;
-    post({ type: 'connecting', done, failed: failed.length, total: users.length });
-  };
-  const runOne = async (): Promise<void> => {
-    while (cursor < users.length) {
-      const user = users[cursor++]!;
-      const error = await connectUser(user, msg);
-      done++;
-      if (error !== null) {
-        failed.push(user.index);
-        if (failureSamples.length < 5) failureSamples.push(`${user.id}: ${error}`);
-      }
-      report();
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(msg.connectConcurrency, users.length)) }, runOne));
-  report(true);
-  phase = 'ready';
-  post({ type: 'ready', failedUsers: failed, failureSamples, connectMs: performance.now() - started });
-}
-
-/** Opens and logs in one user's socket; resolves with `null` or a failure reason. */
-function connectUser(user: User, msg: InitMsg): Promise<string | null> {
-  return new Promise((resolve) => {
-    let settled = false;
-    const ws = new WebSocket(msg.url, { handshakeTimeout: msg.connectTimeoutMs, perMessageDeflate: false });
-    user.ws = ws;
-    const finish = (error: string | null) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      if (error !== null) {
-        user.ws = null;
-        ws.removeAllListeners();
-        ws.on('error', () => undefined);
-        ws.terminate();
-      }
-      resolve(error);
-    };
-    const timer = setTimeout(() => finish(`no login response within ${msg.connectTimeoutMs} ms`), msg.connectTimeoutMs);
-    ws.on('error', (err) => finish(`socket error: ${err.message}`));
-    ws.on('close', (code, reason) => {
-      if (!settled) {
-        finish(`closed during login: ${code} ${reason.toString()}`);
-        return;
-      }
-      onClosed(user);
-    });
-    ws.on('open', () => {
-      const login: ClientFrame = {
-        cmd: 'login',
-        id: 1,
-        body: {
-          sdkAppID: msg.sdkAppID,
-          userID: user.id,
-          userSig: genUserSig({ sdkAppID: msg.sdkAppID, secretKey: msg.secretKey, userID: user.id, expireSeconds: 86400 }),
-          protocolVersion: PROTOCOL_VERSION,
-          platform: 'web',
-          instanceID: `bench-${user.id}`,
-        },
-      };
-      ws.send(encodeFrame(login));
-    });
-    ws.on('message', (data: RawData) => {
-      if (settled) {
-        onFrame(user, data);
-        return;
-      }
-      const frame = decodeServerFrame(rawText(data));
-      if (frame?.cmd === 'res' && frame.id === 1) {
-        if (frame.code === 0) {
-          user.open = true;
-          finish(null);
-        } else {
-          finish(`login failed: ${frame.code} ${'message' in frame ? frame.message : ''}`);
-        }
-      }
-    });
-  });
-}
-
-function rawText(data: RawData): string {
-  if (Buffer.isBuffer(data)) return data.toString('utf8');
-  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
-  return Buffer.from(data).toString('utf8');
-}
-
-function onClosed(user: User): void {
-  if (!user.open) return;
-  user.open = false;
-  if (phase === 'ready' || phase === 'running' || phase === 'draining') disconnects++;
-  // Whatever was in flight on this socket will never be acked.
-  ackTimeouts += user.pending.size;
-  inFlight -= user.pending.size;
-  user.pending.clear();
-}
-
-// ---------------------------------------------------------------- frames
-
-function onFrame(user: User, data: RawData): void {
-  const recvEpoch = epochNow();
-  const frame = decodeServerFrame(rawText(data));
-  if (frame === null) {
-    unexpected++;
-    return;
-  }
-  switch (frame.cmd) {
-    case 'res':
-      onResponse(user, frame.id, frame.code, 'data' in frame && (frame.data as { duplicate?: unknown } | undefined)?.duplicate === true, recvEpoch);
-      return;
-    case 'push.message': {
-      const m = frame.data as Partial<typeof frame.data> | undefined;
-      if (typeof m?.from !== 'string' || typeof m.ID !== 'string' || typeof m.payload !== 'object' || m.payload === null) {
-        unexpected++;
-        return;
-      }
-      onPush(user, m.from, m.ID, m.payload, typeof m.seq === 'number' ? m.seq : 0, recvEpoch);
-      return;
-    }
-    case 'push.kicked':
-      kicked++;
-      return;
-    case 'error':
-      errorFrames++;
-      return;
-    default:
-      return; // push.read etc. are not expected in this scenario; ignore
-  }
-}
-
-function onResponse(user: User, id: number, code: number, duplicate: boolean, recvEpoch: number): void {
-  const entry = user.pending.get(id);
-  if (!entry) return; // timed out earlier, or not ours
-  user.pending.delete(id);
+function onAck(user: User, n: number, code: number, duplicate: boolean, recvEpoch: number): void {
+  const entry = user.pending.get(n);
+  if (!entry) return; // timed out earlier
+  user.pending.delete(n);
   inFlight--;
   if (code === 0) {
-    user.acked.add(entry.n);
+    user.acked.add(n);
     totalAcked++;
     if (duplicate) serverDuplicates++;
     if (entry.inWindow) {
@@ -268,25 +101,19 @@ function onResponse(user: User, id: number, code: number, duplicate: boolean, re
     errorCodes[String(code)] = (errorCodes[String(code)] ?? 0) + 1;
   }
   if (sending && start !== null && start.rate === 0) {
-    if (code === 0) sendOne(user);
+    if (code === 0) sendOne(user, null);
     else scheduleRetry(user);
   }
 }
 
-function onPush(receiver: User, from: string, id: string, payload: Record<string, unknown>, seq: number, recvEpoch: number): void {
-  if (!init || !from.startsWith(prefix)) {
+function onReceived(receiver: User, from: string, text: unknown, seq: number, recvEpoch: number): void {
+  const bench = parseBenchText(text);
+  if (!init || !from.startsWith(prefix) || bench === null) {
     unexpected++;
     return;
   }
   const sender = Number(from.slice(prefix.length));
-  if (!Number.isInteger(sender) || sender < 0 || sender >= init.users || peerOf(sender, init.users) !== receiver.index || !id.startsWith(`${from}-`)) {
-    unexpected++;
-    return;
-  }
-  const n = Number(id.slice(from.length + 1));
-  const text = payload['text'];
-  const match = typeof text === 'string' ? /ts=(\d+(?:\.\d+)?)/.exec(text) : null;
-  if (!Number.isInteger(n) || n < 0 || !match?.[1]) {
+  if (!Number.isInteger(sender) || sender < 0 || sender >= init.users || peerOf(sender, init.users) !== receiver.index) {
     unexpected++;
     return;
   }
@@ -295,7 +122,7 @@ function onPush(receiver: User, from: string, id: string, payload: Record<string
     set = new Bitset();
     receivedBySender.set(sender, set);
   }
-  if (!set.add(n)) {
+  if (!set.add(bench.n)) {
     duplicates++;
     return;
   }
@@ -306,49 +133,98 @@ function onPush(receiver: User, from: string, id: string, payload: Record<string
     if (seq <= last) outOfOrder++;
     else lastSeqBySender.set(sender, seq);
   }
-  const sentEpoch = Number(match[1]);
-  if (sentEpoch >= windowStart && sentEpoch < windowEnd) {
+  if (bench.dueEpoch >= windowStart && bench.dueEpoch < windowEnd) {
     windowReceived++;
-    latency.record(recvEpoch - sentEpoch);
+    latency.record(recvEpoch - bench.dueEpoch);
   }
+}
+
+function onClosed(user: User): void {
+  if (phase === 'ready' || phase === 'running' || phase === 'draining') disconnects++;
+  // Whatever was in flight on this socket will never be acked.
+  ackTimeouts += user.pending.size;
+  inFlight -= user.pending.size;
+  user.pending.clear();
+}
+
+function eventsFor(user: User): C2CEvents {
+  return {
+    acked: (n, code, duplicate, recvEpoch) => onAck(user, n, code, duplicate, recvEpoch),
+    received: (from, text, seq, recvEpoch) => onReceived(user, from, text, seq, recvEpoch),
+    closed: () => onClosed(user),
+    kicked: () => void kicked++,
+    errorFrame: () => void errorFrames++,
+    unexpected: () => void unexpected++,
+  };
+}
+
+// ---------------------------------------------------------------- connecting
+
+async function connectAll(msg: InitMsg): Promise<void> {
+  phase = 'connecting';
+  const target: ConnTarget = { url: msg.url, sdkAppID: msg.sdkAppID, secretKey: msg.secretKey, connectTimeoutMs: msg.connectTimeoutMs };
+  for (let u = 0; u < msg.users; u++) {
+    if (workerOf(u, msg.workers) !== msg.workerIndex) continue;
+    const id = userID(prefix, u);
+    const peerID = userID(prefix, peerOf(u, msg.users));
+    const user = { index: u, id, nextN: 0, pending: new Map(), acked: new Bitset(), retryTimer: null } as Omit<User, 'endpoint'> as User;
+    const events = eventsFor(user);
+    user.endpoint =
+      msg.client === 'sdk'
+        ? new SdkC2CEndpoint(id, peerID, target, events)
+        : new LeanC2CEndpoint(id, peerID, target, sourceAddressFor(u, msg.perSourceAddress, msg.users), events);
+    users.push(user);
+  }
+  const failed: number[] = [];
+  const failureSamples: string[] = [];
+  let done = 0;
+  let lastReport = 0;
+  const report = (force = false) => {
+    const now = performance.now();
+    if (!force && now - lastReport < 500) return;
+    lastReport = now;
+    post({ type: 'connecting', done, failed: failed.length, total: users.length });
+  };
+  const connectMs = await runPool(
+    users,
+    msg.connectConcurrency,
+    (user) => user.endpoint.connect(),
+    (user, error) => {
+      done++;
+      if (error !== null) {
+        failed.push(user.index);
+        if (failureSamples.length < 5) failureSamples.push(`${user.id}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+      report();
+    },
+  );
+  report(true);
+  phase = 'ready';
+  post({ type: 'ready', failedUsers: failed, failureSamples, connectMs });
 }
 
 // ---------------------------------------------------------------- sending
 
-function sendOne(user: User): void {
-  if (!user.open || !user.ws) return;
+/** Sends the user's next message; `dueEpoch` is its intended time in open loop (latency is measured from it). */
+function sendOne(user: User, dueEpoch: number | null): void {
+  if (!user.endpoint.open) return;
   const n = user.nextN++;
-  const id = user.nextRequestID++;
   const sentPerf = performance.now();
   const sentEpoch = performance.timeOrigin + sentPerf;
-  const inWindow = sentEpoch >= windowStart && sentEpoch < windowEnd;
-  const frame: ClientFrame = {
-    cmd: 'msg.send',
-    id,
-    body: {
-      message: {
-        ID: `${user.id}-${n}`,
-        conversationType: 'C2C',
-        to: user.peerID,
-        type: 'TIMTextElem',
-        payload: { text: `parley-bench ts=${sentEpoch.toFixed(3)} n=${n}` },
-        clientTime: Math.floor(sentEpoch / 1000),
-        random: Math.floor(Math.random() * 100_000_000),
-      },
-    },
-  };
-  user.pending.set(id, { n, sentPerf, inWindow });
+  const refEpoch = dueEpoch ?? sentEpoch;
+  const inWindow = refEpoch >= windowStart && refEpoch < windowEnd;
+  user.pending.set(n, { sentPerf, inWindow });
   inFlight++;
   totalSent++;
   if (inWindow) windowSent++;
-  user.ws.send(encodeFrame(frame));
+  user.endpoint.send(n, benchText(sentEpoch, refEpoch, n), sentEpoch);
 }
 
 function scheduleRetry(user: User): void {
   if (user.retryTimer) return;
   user.retryTimer = setTimeout(() => {
     user.retryTimer = null;
-    if (sending && start?.rate === 0 && user.pending.size < (init?.window ?? 1)) sendOne(user);
+    if (sending && start?.rate === 0 && user.pending.size < (init?.window ?? 1)) sendOne(user, null);
   }, ERROR_BACKOFF_MS);
 }
 
@@ -356,105 +232,65 @@ function sweepTimeouts(timeoutMs: number): void {
   const now = performance.now();
   for (const user of users) {
     if (user.pending.size === 0) continue;
-    for (const [id, entry] of user.pending) {
+    for (const [n, entry] of user.pending) {
       if (now - entry.sentPerf <= timeoutMs) continue;
-      user.pending.delete(id);
+      user.pending.delete(n);
       inFlight--;
       ackTimeouts++;
-      if (sending && start?.rate === 0) sendOne(user);
+      if (sending && start?.rate === 0) sendOne(user, null);
     }
   }
 }
 
 async function run(msg: StartMsg): Promise<void> {
   if (!init) throw new Error('start before init');
+  const cfg = init;
   start = msg;
   phase = 'running';
   const failed = new Set(msg.failedUsers);
   // Senders: connected users whose partner connected too.
-  const userCount = init.users;
-  const senders = users.filter((u) => u.open && !failed.has(u.index) && !failed.has(peerOf(u.index, userCount)));
+  const senders = users.filter((u) => u.endpoint.open && !failed.has(u.index) && !failed.has(peerOf(u.index, cfg.users)));
   windowStart = msg.t0 + msg.warmupMs;
   windowEnd = windowStart + msg.durationMs;
-  const sendEnd = windowEnd;
   const toPerf = (epoch: number) => epoch - performance.timeOrigin;
 
   const progress = setInterval(() => {
     post({ type: 'progress', sent: totalSent, acked: totalAcked, received: totalReceived, errors: errorCount(), inFlight });
   }, PROGRESS_INTERVAL_MS);
   const sweeper = setInterval(() => sweepTimeouts(msg.ackTimeoutMs), 250);
-
-  // This process's CPU time and event-loop delay over the measured window: if the
-  // load generator itself is saturated, the latencies it reports include its own queueing.
-  let cpuAtStart: NodeJS.CpuUsage | null = null;
-  let cpuMs = 0;
-  // The histogram records whole sampling intervals; the delay is what exceeds the interval.
-  const LOOP_SAMPLE_MS = 2;
-  const loopDelay = monitorEventLoopDelay({ resolution: LOOP_SAMPLE_MS });
-  const cpuStartTimer = setTimeout(() => {
-    cpuAtStart = process.cpuUsage();
-    loopDelay.enable();
-  }, Math.max(0, toPerf(windowStart) - performance.now()));
-  const takeCpu = () => {
-    loopDelay.disable();
-    if (cpuAtStart === null) return;
-    const d = process.cpuUsage(cpuAtStart);
-    cpuMs = (d.user + d.system) / 1000;
-    cpuAtStart = null;
-  };
+  const meter = new WindowMeter(windowStart, windowEnd);
 
   await sleep(Math.max(0, toPerf(msg.t0) - performance.now()));
   sending = true;
-  const sendStartPerf = performance.now();
-  const sendEndPerf = toPerf(sendEnd);
+  const sendEndPerf = toPerf(windowEnd);
 
   if (msg.rate === 0) {
     // Closed loop: every sender keeps `window` messages in flight; each ack sends the next.
-    const window = init.window;
-    for (let k = 0; k < window; k++) for (const u of senders) sendOne(u);
+    for (let k = 0; k < cfg.window; k++) for (const u of senders) sendOne(u, null);
     await sleep(Math.max(0, sendEndPerf - performance.now()));
   } else {
-    // Open loop at `rate` msgs/s, spread round-robin over the senders, each capped at `window` in flight.
-    const rate = msg.rate;
-    const window = init.window;
-    const maxBacklog = Math.max(1, Math.ceil(rate)); // at most one second of catch-up
-    let issued = 0;
+    // Open loop at `rate` msgs/s, round-robin over the senders, each capped at `window` in flight.
     let cursor = 0;
-    await new Promise<void>((resolve) => {
-      const tick = () => {
-        const now = performance.now();
-        const target = Math.floor((rate * (Math.min(now, sendEndPerf) - sendStartPerf)) / 1000);
-        let due = target - issued;
-        if (due > maxBacklog) {
-          backlog += due - maxBacklog;
-          issued += due - maxBacklog;
-          due = maxBacklog;
-        }
-        let scanned = 0;
-        while (due > 0 && scanned < senders.length && senders.length > 0) {
+    const paced = await paceOpenLoop({
+      ratePerS: msg.rate,
+      startPerf: performance.now(),
+      endPerf: sendEndPerf,
+      maxBacklog: Math.max(1, Math.ceil(msg.rate)), // at most one second of catch-up
+      issue: (dueEpoch) => {
+        for (let scanned = 0; scanned < senders.length; scanned++) {
           const u = senders[cursor]!;
           cursor = (cursor + 1) % senders.length;
-          if (u.open && u.pending.size < window) {
-            sendOne(u);
-            issued++;
-            due--;
-            scanned = 0;
-          } else {
-            scanned++;
+          if (u.endpoint.open && u.pending.size < cfg.window) {
+            sendOne(u, dueEpoch);
+            return true;
           }
         }
-        if (now >= sendEndPerf) {
-          backlog += Math.max(0, due);
-          clearInterval(timer);
-          resolve();
-        }
-      };
-      const timer = setInterval(tick, RATE_TICK_MS);
+        return false;
+      },
     });
+    backlog += paced.backlog;
   }
   sending = false;
-  takeCpu();
-  clearTimeout(cpuStartTimer);
   for (const u of users) {
     if (u.retryTimer) clearTimeout(u.retryTimer);
     u.retryTimer = null;
@@ -466,6 +302,7 @@ async function run(msg: StartMsg): Promise<void> {
   sweepTimeouts(-1); // whatever is still pending now counts as timed out
   clearInterval(sweeper);
   clearInterval(progress);
+  const load = meter.result();
   post({ type: 'progress', sent: totalSent, acked: totalAcked, received: totalReceived, errors: errorCount(), inFlight });
 
   post({
@@ -481,9 +318,7 @@ async function run(msg: StartMsg): Promise<void> {
     ackTimeouts,
     serverDuplicates,
     backlog,
-    cpuMs,
-    loopDelayP99Ms: loopDelay.count > 0 ? Math.max(0, loopDelay.percentile(99) / 1e6 - LOOP_SAMPLE_MS) : 0,
-    loopDelayMaxMs: loopDelay.count > 0 ? Math.max(0, loopDelay.max / 1e6 - LOOP_SAMPLE_MS) : 0,
+    ...load,
   });
 }
 
@@ -509,15 +344,7 @@ async function drain(msg: DrainMsg): Promise<void> {
 
 async function finish(): Promise<void> {
   phase = 'finishing';
-  const closing: Array<Promise<void>> = [];
-  for (const u of users) {
-    const ws = u.ws;
-    if (!ws || ws.readyState === WebSocket.CLOSED) continue;
-    closing.push(new Promise<void>((resolve) => ws.once('close', () => resolve())));
-    ws.close(1000, 'bench done');
-  }
-  await Promise.race([Promise.all(closing), sleep(1500)]);
-  for (const u of users) u.ws?.terminate();
+  await Promise.race([Promise.all(users.map((u) => u.endpoint.close())), sleep(3000)]);
   process.exit(0);
 }
 

@@ -12,7 +12,9 @@
  *                      its members have them (or the deadline), then counts   → drained
  *   parent → finish    worker closes its sockets and exits
  */
+import type { ClientKind } from './endpoints.js';
 import type { HistogramJSON } from './stats.js';
+import type { WindowLoad } from './worker-runtime.js';
 import type { Priority, PriorityMix } from './group-logic.js';
 
 export type GroupWorkload = 'group' | 'avchatroom';
@@ -40,6 +42,10 @@ export interface GroupInitMsg {
   connectTimeoutMs: number;
   /** Work group type for `group` ('Private'); 'AVChatRoom' for avchatroom. */
   groupType: 'Private' | 'AVChatRoom';
+  /** Lean raw-protocol client, or the real SDK. */
+  client: ClientKind;
+  /** Connections per source address 127.0.0.x (see conn.ts sourceAddressFor). */
+  perSourceAddress: number;
 }
 
 export interface SetupMsg {
@@ -121,7 +127,7 @@ export interface GroupProgressMsg {
 
 export type PriorityCounts = Record<Priority, number>;
 
-export interface GroupSentMsg {
+export interface GroupSentMsg extends WindowLoad {
   type: 'sent';
   /** Per sender: base64 Bitset of acked message numbers (whole run). */
   acked: Array<[sender: number, bitset: string]>;
@@ -140,9 +146,6 @@ export interface GroupSentMsg {
   errorFrames: number;
   ackTimeouts: number;
   backlog: number;
-  cpuMs: number;
-  loopDelayP99Ms: number;
-  loopDelayMaxMs: number;
 }
 
 export interface GroupDrainedMsg {

@@ -25,14 +25,18 @@ import type {
   GroupWorkload,
   PriorityCounts,
 } from './group-ipc.js';
+import type { ClientKind } from './endpoints.js';
 import {
   abort,
   armHardTimeout,
+  clientOption,
+  connectionsPerSourceAddress,
   emitResult,
   log,
   markFinishing,
   numOption,
   parseFlags,
+  rateOption,
   serverTarget,
   ServerProbe,
   startServer,
@@ -45,8 +49,6 @@ import {
 
 /** Per-process open-files limit here is 20,000; each socket is one descriptor. */
 const SOCKETS_PER_WORKER_SOFT_LIMIT = 15_000;
-/** The spawned server holds one descriptor per member socket as well. */
-const SERVER_SOCKETS_SOFT_LIMIT = 19_000;
 
 export const GROUP_USAGE = `Usage: node bench/dist/cli.js group [options]     (npm run bench -- group [options])
 
@@ -66,6 +68,7 @@ Options:
   --drain S                max seconds to wait for deliveries after sending stops, default 5
   --workers K              load-generator processes, default ⌈members / 15000⌉
   --connect-concurrency N  connections + logins in flight per worker, default 100
+  --client lean|sdk        lean raw-protocol client (default) or the real @parley/sdk, one instance per member
   --ack-timeout S          an unacked message counts as timed out after S seconds, default 10
   --url ws://127.0.0.1:P/ws  bench a running server (loopback only); it needs
                            PARLEY_GROUP_MAX_MEMBERS='{"Private":N}' for N > 200
@@ -99,6 +102,7 @@ Options:
   --workers K              load-generator processes, default ⌈members / 15000⌉
   --connect-concurrency N  new sockets (login, or anonymous join) in flight per worker, default 100
   --join-concurrency N     group.join requests in flight per worker on logged-in sockets, default 1000
+  --client lean|sdk        lean raw-protocol client (default) or the real @parley/sdk
   --ack-timeout S          default 10
   --url, --sdkappid, --secret-key, --out   as for group
 
@@ -125,6 +129,7 @@ export interface GroupOptions {
   ackTimeoutS: number;
   connectConcurrency: number;
   joinConcurrency: number;
+  client: ClientKind;
 }
 
 export function parseGroupArgs(workload: GroupWorkload, rest: readonly string[]): GroupOptions | 'help' {
@@ -144,6 +149,7 @@ export function parseGroupArgs(workload: GroupWorkload, rest: readonly string[])
     '--out',
     '--ack-timeout',
     '--connect-concurrency',
+    '--client',
   ]);
   if (workload === 'avchatroom') {
     known.add('--anonymous-fraction');
@@ -153,7 +159,6 @@ export function parseGroupArgs(workload: GroupWorkload, rest: readonly string[])
   const raw = parseFlags(rest, known);
   if (raw === 'help') return 'help';
   const num = (name: string, def: number, min: number, max: number, integer: boolean) => numOption(raw, name, def, min, max, integer);
-  if (raw.get('--rate')?.trim().toLowerCase() === 'max') raw.set('--rate', '0');
   const target = serverTarget(raw);
   const room = workload === 'avchatroom';
   const members = num('--members', room ? 10_000 : 1000, 2, 1_000_000, true);
@@ -168,7 +173,7 @@ export function parseGroupArgs(workload: GroupWorkload, rest: readonly string[])
     members,
     senders: num('--senders', 1, 1, members, true),
     anonymousFraction: room ? num('--anonymous-fraction', 0.5, 0, 1, false) : 0,
-    rate: num('--rate', room ? 10 : 0, 0, 10_000_000, false),
+    rate: rateOption(raw, room ? 10 : 0),
     window: num('--window', 1, 1, 256, true),
     priorityMix,
     groupSendRate: room && raw.has('--group-send-rate') ? num('--group-send-rate', 40, 0, 1_000_000, true) : null,
@@ -183,6 +188,7 @@ export function parseGroupArgs(workload: GroupWorkload, rest: readonly string[])
     ackTimeoutS: num('--ack-timeout', 10, 0.1, 600, false),
     connectConcurrency: num('--connect-concurrency', 100, 1, 10_000, true),
     joinConcurrency: room ? num('--join-concurrency', 1000, 1, 100_000, true) : 0,
+    client: clientOption(raw),
   };
   if (opts.workers > opts.members) throw new UsageError(`--workers (${opts.workers}) must not exceed --members (${opts.members})`);
   if (opts.groupSendRate !== null && opts.url !== null) throw new UsageError('--group-send-rate configures the spawned server; an external (--url) server keeps its own');
@@ -238,12 +244,15 @@ export async function runGroup(opts: GroupOptions): Promise<number> {
   let sdkAppID: number;
   let secretKey: string;
   if (opts.url === null) {
-    if (opts.members > SERVER_SOCKETS_SOFT_LIMIT) log('warning: the spawned server shares the open-files limit (20,000); past ~19k members it will run out of descriptors');
     const env: Record<string, string> = {};
     // Work groups hold 200 by default; the bench's group must fit.
     if (!room) env['PARLEY_GROUP_MAX_MEMBERS'] = JSON.stringify({ Private: Math.max(200, opts.members) });
     if (opts.groupSendRate !== null) env['PARLEY_GROUP_SEND_RATE'] = String(opts.groupSendRate);
-    server = await startServer(env);
+    server = await startServer({ env });
+    // The server holds one descriptor per member socket.
+    if (server.fdLimit !== null && opts.members > server.fdLimit - 100) {
+      log(`warning: the server process may open ${server.fdLimit} files; ${opts.members} sockets will not all fit`);
+    }
     url = server.wsUrl;
     sdkAppID = server.sdkAppID;
     secretKey = server.secretKey;
@@ -277,6 +286,8 @@ export async function runGroup(opts: GroupOptions): Promise<number> {
       joinConcurrency: opts.joinConcurrency,
       connectTimeoutMs: 30_000,
       groupType: room ? 'AVChatRoom' : 'Private',
+      client: opts.client,
+      perSourceAddress: connectionsPerSourceAddress(),
     });
   }
 
@@ -462,6 +473,7 @@ export async function runGroup(opts: GroupOptions): Promise<number> {
     server_rss_mb: probe.rssMB,
     loadgen_cpu_s: round(loadgenCpuMs / 1000, 2),
     // Workload details.
+    client: opts.client,
     members: opts.members,
     online,
     ...(room ? { logged_in: loggedIn, anonymous: anonymousOnline, anonymous_fraction: opts.anonymousFraction } : { group_type: 'Private' }),

@@ -11,16 +11,13 @@
  * keyed by the exact bytes) and then does the per-member bookkeeping —
  * duplicates, order, latency — for every socket that received it.
  */
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import WebSocket, { type RawData } from 'ws';
-import { ErrorCode, PROTOCOL_VERSION, decodeServerFrame, encodeFrame, type ClientFrame, type ResponseFrame } from '@parley/protocol';
-import { genUserSig } from '@parley/server';
+import { performance } from 'node:perf_hooks';
+import { ErrorCode } from '@parley/protocol';
 import { Bitset, LatencyHistogram } from './stats.js';
 import {
   MemberReceipts,
   PRIORITIES,
   batches,
-  dueNow,
   isAnonymousMember,
   membersOfWorker,
   priorityCycle,
@@ -36,23 +33,21 @@ import type {
   GroupWorkerMsg,
   PriorityCounts,
 } from './group-ipc.js';
-import { countErrors, epochNow, fatal, installWorkerGuards, postToParent, sleep } from './worker-runtime.js';
+import { runPool, sourceAddressFor, type ConnTarget } from './conn.js';
+import { EndpointError, benchText, type BenchDelivery, type GroupEndpoint, type GroupEvents, type GroupPush } from './endpoints.js';
+import { LeanGroupEndpoint, parseCacheHitRatio, type GroupContext } from './lean-endpoints.js';
+import { SdkGroupEndpoint } from './sdk-endpoints.js';
+import { countErrors, fatal, installWorkerGuards, paceOpenLoop, postToParent, sleep, WindowMeter } from './worker-runtime.js';
 
 const ERROR_BACKOFF_MS = 10;
 const PROGRESS_INTERVAL_MS = 250;
-const RATE_TICK_MS = 2;
-const PARSE_CACHE_SIZE = 64;
 const ADD_MEMBERS_BATCH = 500;
-const PUSH_PREFIX = Buffer.from('{"cmd":"push.message",');
 
 interface Pending {
-  n: number;
   priority: Priority;
   sentPerf: number;
   inWindow: boolean;
 }
-
-type MemberState = 'idle' | 'connecting' | 'ready' | 'failed' | 'closed';
 
 interface Member {
   index: number;
@@ -60,16 +55,14 @@ interface Member {
   id: string;
   anonymous: boolean;
   isSender: boolean;
-  ws: WebSocket | null;
-  state: MemberState;
-  /** The socket is open and logged in (not yet necessarily in the AVChatRoom). */
-  loggedIn: boolean;
-  nextRequestID: number;
-  control: Map<number, (frame: ResponseFrame | null) => void>;
+  endpoint: GroupEndpoint;
+  /** Gave up on while connecting. */
+  failed: boolean;
   receipts: MemberReceipts;
   complete: boolean;
   // Sender side.
   nextN: number;
+  /** Messages in flight, by number. */
   pending: Map<number, Pending>;
   acked: Bitset;
   retryTimer: NodeJS.Timeout | null;
@@ -79,7 +72,7 @@ type Phase = 'idle' | 'setup' | 'connecting' | 'ready' | 'running' | 'draining' 
 
 let init: GroupInitMsg | null = null;
 let phase: Phase = 'idle';
-let groupID = '';
+const ctx: GroupContext = { groupID: '', prefix: '', senders: 0 };
 const members: Member[] = [];
 const byIndex = new Map<number, Member>();
 let cycle: Priority[] = ['Normal'];
@@ -143,145 +136,53 @@ function shedCount(): number {
   return PRIORITIES.reduce((a, p) => a + shedByPriority[p], 0);
 }
 
-// ---------------------------------------------------------------- sockets and requests
+// ---------------------------------------------------------------- members
 
 function makeMembers(msg: GroupInitMsg): void {
+  ctx.prefix = msg.prefix;
+  ctx.senders = msg.senders;
+  const target: ConnTarget = { url: msg.url, sdkAppID: msg.sdkAppID, secretKey: msg.secretKey, connectTimeoutMs: msg.connectTimeoutMs };
   for (const u of membersOfWorker(msg.workerIndex, msg.workers, msg.members)) {
     const anonymous = msg.workload === 'avchatroom' && isAnonymousMember(u, msg.members, msg.senders, msg.anonymous);
-    const member: Member = {
+    const id = `${msg.prefix}${u}`;
+    const member = {
       index: u,
-      id: `${msg.prefix}${u}`,
+      id,
       anonymous,
       isSender: u < msg.senders,
-      ws: null,
-      state: 'idle',
-      loggedIn: false,
-      nextRequestID: 1,
-      control: new Map(),
+      failed: false,
       receipts: new MemberReceipts(),
       complete: false,
       nextN: 0,
       pending: new Map(),
       acked: new Bitset(),
       retryTimer: null,
-    };
+    } as Omit<Member, 'endpoint'> as Member;
+    const events = eventsFor(member);
+    member.endpoint =
+      msg.client === 'sdk'
+        ? new SdkGroupEndpoint(id, ctx, target, events)
+        : new LeanGroupEndpoint(id, ctx, target, sourceAddressFor(u, msg.perSourceAddress, msg.members), events, msg.connectTimeoutMs);
     members.push(member);
     byIndex.set(u, member);
   }
 }
 
-/** Opens the member's socket; resolves once it is open. */
-function openSocket(m: Member): Promise<void> {
-  const msg = init!;
-  return new Promise((resolve, reject) => {
-    let opened = false;
-    const ws = new WebSocket(msg.url, { handshakeTimeout: msg.connectTimeoutMs, perMessageDeflate: false, skipUTF8Validation: true });
-    m.ws = ws;
-    m.state = 'connecting';
-    ws.on('open', () => {
-      opened = true;
-      resolve();
-    });
-    ws.on('error', (err) => {
-      if (!opened) reject(new Error(`socket error: ${err.message}`));
-    });
-    ws.on('close', (code, reason) => {
-      if (!opened) reject(new Error(`closed before open: ${code} ${reason.toString()}`));
-      onClosed(m);
-    });
-    ws.on('message', (data: RawData) => onData(m, data));
-  });
+function eventsFor(m: Member): GroupEvents {
+  return {
+    frame: (recvEpoch) => {
+      if (recvEpoch >= windowStart && recvEpoch < windowEnd) framesInWindow++;
+    },
+    acked: (n, code, recvEpoch) => onSendResponse(m, n, code, recvEpoch),
+    push: (push, recvEpoch) => onPush(m, push, recvEpoch),
+    closed: (wasReady) => onClosed(m, wasReady),
+    kicked: () => void kicked++,
+    errorFrame: () => void errorFrames++,
+    unexpected: () => void unexpected++,
+  };
 }
 
-/** One request/response on the member's socket (setup, login, joins). */
-function request(m: Member, frame: Omit<ClientFrame, 'id'>, timeoutMs: number): Promise<ResponseFrame> {
-  return new Promise((resolve, reject) => {
-    const ws = m.ws;
-    if (!ws || ws.readyState !== WebSocket.OPEN) {
-      reject(new Error(`socket not open for ${frame.cmd}`));
-      return;
-    }
-    const id = m.nextRequestID++;
-    const timer = setTimeout(() => {
-      m.control.delete(id);
-      reject(new Error(`no answer to ${frame.cmd} within ${timeoutMs} ms`));
-    }, timeoutMs);
-    m.control.set(id, (res) => {
-      clearTimeout(timer);
-      if (res === null) reject(new Error(`socket closed before the answer to ${frame.cmd}`));
-      else resolve(res);
-    });
-    ws.send(encodeFrame({ ...frame, id } as ClientFrame));
-  });
-}
-
-function describe(res: ResponseFrame): string {
-  return `${res.code} ${'message' in res ? res.message : ''}`.trim();
-}
-
-async function login(m: Member): Promise<void> {
-  const msg = init!;
-  const res = await request(
-    m,
-    {
-      cmd: 'login',
-      body: {
-        sdkAppID: msg.sdkAppID,
-        userID: m.id,
-        userSig: genUserSig({ sdkAppID: msg.sdkAppID, secretKey: msg.secretKey, userID: m.id, expireSeconds: 86400 }),
-        protocolVersion: PROTOCOL_VERSION,
-        platform: 'web',
-        instanceID: `bench-${m.id}`,
-      },
-    } as Omit<ClientFrame, 'id'>,
-    msg.connectTimeoutMs,
-  );
-  if (res.code !== 0) throw new Error(`login failed: ${describe(res)}`);
-}
-
-/** Stage 1: open + log in (logged-in members; the owner already is). For `group` that is all. */
-async function loginMember(m: Member): Promise<void> {
-  if (!m.loggedIn) {
-    await openSocket(m);
-    await login(m);
-    m.loggedIn = true;
-  }
-  if (init!.workload === 'group') m.state = 'ready';
-}
-
-/** Stage 2 (avchatroom): group.join on the logged-in socket. */
-async function joinMember(m: Member): Promise<void> {
-  const res = await request(m, { cmd: 'group.join', body: { groupID } } as Omit<ClientFrame, 'id'>, init!.connectTimeoutMs);
-  if (res.code !== 0) throw new Error(`group.join failed: ${describe(res)}`);
-  m.state = 'ready';
-}
-
-/** Stage 3 (avchatroom): a fresh socket that joins anonymously, without logging in. */
-async function joinAnonymously(m: Member): Promise<void> {
-  await openSocket(m);
-  const res = await request(m, { cmd: 'group.join-anonymous', body: { sdkAppID: init!.sdkAppID, groupID } } as Omit<ClientFrame, 'id'>, init!.connectTimeoutMs);
-  if (res.code !== 0) throw new Error(`group.join-anonymous failed: ${describe(res)}`);
-  m.state = 'ready';
-}
-
-function dropSocket(m: Member): void {
-  m.state = 'failed';
-  const ws = m.ws;
-  m.ws = null;
-  if (ws) {
-    ws.removeAllListeners();
-    ws.on('error', () => undefined);
-    ws.terminate();
-  }
-  for (const resolve of m.control.values()) resolve(null);
-  m.control.clear();
-}
-
-function onClosed(m: Member): void {
-  const wasReady = m.state === 'ready';
-  if (m.state !== 'failed') m.state = 'closed';
-  for (const resolve of m.control.values()) resolve(null);
-  m.control.clear();
+function onClosed(m: Member, wasReady: boolean): void {
   if (!wasReady) return;
   if (phase === 'ready' || phase === 'running' || phase === 'draining') disconnects++;
   ackTimeouts += m.pending.size;
@@ -297,35 +198,28 @@ async function setup(): Promise<void> {
   const started = performance.now();
   const owner = byIndex.get(0);
   if (!owner) throw new Error('setup runs on the worker that hosts member 0');
-  await openSocket(owner);
-  await login(owner);
-  owner.loggedIn = true;
-  const created = await request(
-    owner,
-    { cmd: 'group.create', body: { type: msg.groupType, name: msg.workload === 'group' ? 'parley-bench' : 'parley-bench-room' } } as Omit<ClientFrame, 'id'>,
-    30_000,
-  );
-  if (created.code !== 0) throw new Error(`group.create (${msg.groupType}) failed: ${describe(created)}`);
-  groupID = (created as { data: { group: { groupID: string } } }).data.group.groupID;
+  await owner.endpoint.login();
+  ctx.groupID = await owner.endpoint.createGroup(msg.groupType, msg.workload === 'group' ? 'parley-bench' : 'parley-bench-room');
   let added = 0;
   let notAdded = 0;
   if (msg.workload === 'group') {
     const others = Array.from({ length: msg.members - 1 }, (_, i) => `${msg.prefix}${i + 1}`);
     for (const batch of batches(others, ADD_MEMBERS_BATCH)) {
-      const res = await request(owner, { cmd: 'group.add-members', body: { groupID, userIDList: batch } } as Omit<ClientFrame, 'id'>, 60_000);
-      if (res.code !== 0) {
+      try {
+        const result = await owner.endpoint.addMembers(ctx.groupID, batch);
+        added += result.added;
+        notAdded += result.notAdded;
+      } catch (err) {
         const hint =
-          res.code === ErrorCode.GroupFull
+          err instanceof EndpointError && err.code === ErrorCode.GroupFull
             ? ` (the server's Work-group limit is too small: set PARLEY_GROUP_MAX_MEMBERS='{"Private":${msg.members}}' on an external server)`
             : '';
-        throw new Error(`group.add-members failed after ${added} members: ${describe(res)}${hint}`);
+        throw new Error(`group.add-members failed after ${added} members: ${err instanceof Error ? err.message : String(err)}${hint}`);
       }
-      const data = (res as { data: { successUserIDList: string[]; existedUserIDList: string[]; failureUserIDList: string[]; overLimitUserIDList: string[] } }).data;
-      added += data.successUserIDList.length + data.existedUserIDList.length;
-      notAdded += data.failureUserIDList.length + data.overLimitUserIDList.length;
     }
+    owner.endpoint.markReady();
   }
-  post({ type: 'setupDone', groupID, setupMs: performance.now() - started, added, notAdded });
+  post({ type: 'setupDone', groupID: ctx.groupID, setupMs: performance.now() - started, added, notAdded });
 }
 
 // ---------------------------------------------------------------- connecting
@@ -341,7 +235,7 @@ async function setup(): Promise<void> {
  */
 async function connectAll(msg: ConnectMsg): Promise<void> {
   const cfg = init!;
-  groupID = msg.groupID;
+  ctx.groupID = msg.groupID;
   phase = 'connecting';
   const started = performance.now();
   const failed: number[] = [];
@@ -354,36 +248,32 @@ async function connectAll(msg: ConnectMsg): Promise<void> {
     lastReport = now;
     post({ type: 'connecting', done, failed: failed.length, total: members.length });
   };
-  const fail = (m: Member, err: unknown) => {
-    dropSocket(m);
-    failed.push(m.index);
-    if (failureSamples.length < 5) failureSamples.push(`member ${m.index}${m.anonymous ? ' (anonymous)' : ''}: ${err instanceof Error ? err.message : String(err)}`);
-  };
-  /** Runs `step` over `items` with `connectConcurrency` in flight; `last` = this step completes a member. */
-  const stage = async (items: Member[], step: (m: Member) => Promise<void>, last: boolean, concurrency = cfg.connectConcurrency): Promise<number> => {
-    const t = performance.now();
-    let cursor = 0;
-    const runOne = async (): Promise<void> => {
-      while (cursor < items.length) {
-        const m = items[cursor++]!;
-        try {
-          await step(m);
-          if (last) done++;
-        } catch (err) {
-          fail(m, err);
-          done++;
-        }
-        report();
+  /** Runs `step` over `items`, `concurrency` in flight; `last` = this step completes a member. */
+  const stage = (items: Member[], step: (m: Member) => Promise<void>, last: boolean, concurrency = cfg.connectConcurrency): Promise<number> =>
+    runPool(items, concurrency, step, (m, error) => {
+      if (error !== null) {
+        m.failed = true;
+        m.endpoint.drop();
+        failed.push(m.index);
+        if (failureSamples.length < 5) failureSamples.push(`member ${m.index}${m.anonymous ? ' (anonymous)' : ''}: ${error instanceof Error ? error.message : String(error)}`);
+        done++;
+      } else if (last) {
+        done++;
       }
-    };
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, runOne));
-    return performance.now() - t;
-  };
+      report();
+    });
   const room = cfg.workload === 'avchatroom';
   const loggedInMembers = members.filter((m) => !m.anonymous);
-  const loginMs = await stage(loggedInMembers, loginMember, !room);
-  const joinMs = room ? await stage(loggedInMembers.filter((m) => m.loggedIn && m.state !== 'failed'), joinMember, true, cfg.joinConcurrency) : 0;
-  const anonymousMs = room ? await stage(members.filter((m) => m.anonymous), joinAnonymously, true) : 0;
+  const loginMs = await stage(
+    loggedInMembers,
+    async (m) => {
+      if (!m.endpoint.loggedIn) await m.endpoint.login();
+      if (!room) m.endpoint.markReady();
+    },
+    !room,
+  );
+  const joinMs = room ? await stage(loggedInMembers.filter((m) => !m.failed), (m) => m.endpoint.join(ctx.groupID), true, cfg.joinConcurrency) : 0;
+  const anonymousMs = room ? await stage(members.filter((m) => m.anonymous), (m) => m.endpoint.joinAnonymously(ctx.groupID), true) : 0;
   report(true);
   const connectedMs = performance.now() - started;
   // Settle: the join tips the server sent may still be queued in its socket buffers or ours;
@@ -392,7 +282,7 @@ async function connectAll(msg: ConnectMsg): Promise<void> {
   while (performance.now() - lastGroupFrameAt < SETTLE_QUIET_MS && performance.now() - settleStart < SETTLE_MAX_MS) await sleep(50);
   const settleMs = performance.now() - settleStart;
   phase = 'ready';
-  const ready = members.filter((m) => m.state === 'ready');
+  const ready = members.filter((m) => m.endpoint.ready);
   post({
     type: 'ready',
     failedMembers: failed,
@@ -408,108 +298,18 @@ async function connectAll(msg: ConnectMsg): Promise<void> {
   });
 }
 
-// ---------------------------------------------------------------- frames
+// ---------------------------------------------------------------- deliveries
 
-interface BenchInfo {
-  kind: 'bench';
-  sender: number;
-  n: number;
-  seq: number;
-  /** Epoch ms the latency is measured from: the due time (open loop) or the send time. */
-  refEpoch: number;
-  priority: Priority;
+function onPush(m: Member, push: GroupPush, recvEpoch: number): void {
+  if (push.kind === 'bench') onDelivery(m, push, recvEpoch);
+  else if (push.kind === 'group-other') {
+    lastGroupFrameAt = performance.now();
+    if (phase === 'connecting' || phase === 'setup') setupGroupFrames++;
+    else otherGroupFrames++;
+  } else unexpected++;
 }
 
-type Parsed = BenchInfo | { kind: 'group-other' } | { kind: 'unexpected' };
-
-const parseCache: Array<{ buf: Buffer; parsed: Parsed }> = [];
-let parseCacheNext = 0;
-
-function toBuffer(data: RawData): Buffer {
-  if (Buffer.isBuffer(data)) return data;
-  if (Array.isArray(data)) return Buffer.concat(data);
-  return Buffer.from(data);
-}
-
-function parsePush(buf: Buffer): Parsed {
-  const frame = decodeServerFrame(buf.toString('utf8'));
-  if (frame?.cmd !== 'push.message') return { kind: 'unexpected' };
-  const m = frame.data as Partial<typeof frame.data> | undefined;
-  if (!m || m.conversationType !== 'GROUP' || m.to !== groupID) return { kind: 'unexpected' };
-  const cfg = init!;
-  if (m.type !== 'TIMTextElem' || typeof m.from !== 'string' || !m.from.startsWith(cfg.prefix)) return { kind: 'group-other' };
-  const sender = Number(m.from.slice(cfg.prefix.length));
-  const text = (m.payload as { text?: unknown } | undefined)?.text;
-  const match = typeof text === 'string' ? /ts=(\d+(?:\.\d+)?) due=(\d+(?:\.\d+)?) n=(\d+)/.exec(text) : null;
-  if (!Number.isInteger(sender) || sender < 0 || sender >= cfg.senders || !match?.[2] || !match[3]) return { kind: 'unexpected' };
-  const n = Number(match[3]);
-  if (m.ID !== `${m.from}-${n}`) return { kind: 'unexpected' };
-  const priority = PRIORITIES.includes(m.priority as Priority) ? (m.priority as Priority) : 'Normal';
-  return { kind: 'bench', sender, n, seq: typeof m.seq === 'number' ? m.seq : 0, refEpoch: Number(match[2]), priority };
-}
-
-/** Parses a push.message frame once per distinct byte string. */
-function parseCached(buf: Buffer): Parsed {
-  parseCacheLookups++;
-  const len = buf.length;
-  // Most recent first: fan-out frames arrive on many sockets in a row.
-  for (let k = 0; k < parseCache.length; k++) {
-    const entry = parseCache[(parseCacheNext - 1 - k + PARSE_CACHE_SIZE * 2) % PARSE_CACHE_SIZE];
-    if (entry && entry.buf.length === len && entry.buf.equals(buf)) {
-      parseCacheHits++;
-      return entry.parsed;
-    }
-  }
-  const parsed = parsePush(buf);
-  // Copy: the cache must not pin or alias a socket's receive buffer.
-  parseCache[parseCacheNext] = { buf: Buffer.from(buf), parsed };
-  parseCacheNext = (parseCacheNext + 1) % PARSE_CACHE_SIZE;
-  return parsed;
-}
-
-function onData(m: Member, data: RawData): void {
-  const recvEpoch = epochNow();
-  if (recvEpoch >= windowStart && recvEpoch < windowEnd) framesInWindow++;
-  const buf = toBuffer(data);
-  if (buf.length > PUSH_PREFIX.length && buf.compare(PUSH_PREFIX, 0, PUSH_PREFIX.length, 0, PUSH_PREFIX.length) === 0) {
-    const parsed = parseCached(buf);
-    if (parsed.kind === 'bench') onDelivery(m, parsed, recvEpoch);
-    else if (parsed.kind === 'group-other') {
-      lastGroupFrameAt = performance.now();
-      if (phase === 'connecting' || phase === 'setup') setupGroupFrames++;
-      else otherGroupFrames++;
-    }
-    else unexpected++;
-    return;
-  }
-  const frame = decodeServerFrame(buf.toString('utf8'));
-  if (frame === null) {
-    unexpected++;
-    return;
-  }
-  switch (frame.cmd) {
-    case 'res': {
-      const resolve = m.control.get(frame.id);
-      if (resolve) {
-        m.control.delete(frame.id);
-        resolve(frame);
-        return;
-      }
-      onSendResponse(m, frame.id, frame.code, recvEpoch);
-      return;
-    }
-    case 'push.kicked':
-      kicked++;
-      return;
-    case 'error':
-      errorFrames++;
-      return;
-    default:
-      return; // push.group-updated, push.system-notice, … from the setup: not part of the measurement
-  }
-}
-
-function onDelivery(m: Member, info: BenchInfo, recvEpoch: number): void {
+function onDelivery(m: Member, info: BenchDelivery, recvEpoch: number): void {
   if (info.sender === m.index) {
     unexpected++; // the server must not echo a message to the sending connection
     return;
@@ -528,45 +328,28 @@ function onDelivery(m: Member, info: BenchInfo, recvEpoch: number): void {
 // ---------------------------------------------------------------- sending
 
 function sendOne(m: Member, dueEpoch: number | null): void {
-  if (m.state !== 'ready' || !m.ws) return;
+  if (!m.endpoint.ready) return;
   const n = m.nextN++;
   const priority = cycle[n % cycle.length]!;
-  const id = m.nextRequestID++;
   const sentPerf = performance.now();
   const sentEpoch = performance.timeOrigin + sentPerf;
   const refEpoch = dueEpoch ?? sentEpoch;
   const inWindow = refEpoch >= windowStart && refEpoch < windowEnd;
-  const frame: ClientFrame = {
-    cmd: 'msg.send',
-    id,
-    body: {
-      message: {
-        ID: `${m.id}-${n}`,
-        conversationType: 'GROUP',
-        to: groupID,
-        type: 'TIMTextElem',
-        payload: { text: `parley-bench ts=${sentEpoch.toFixed(3)} due=${refEpoch.toFixed(3)} n=${n}` },
-        clientTime: Math.floor(sentEpoch / 1000),
-        random: Math.floor(Math.random() * 100_000_000),
-        priority,
-      },
-    },
-  };
-  m.pending.set(id, { n, priority, sentPerf, inWindow });
+  m.pending.set(n, { priority, sentPerf, inWindow });
   inFlight++;
   totalSent++;
   sentByPriority[priority]++;
   if (inWindow) windowSent++;
-  m.ws.send(encodeFrame(frame));
+  m.endpoint.send(n, priority, benchText(sentEpoch, refEpoch, n), sentEpoch);
 }
 
-function onSendResponse(m: Member, id: number, code: number, recvEpoch: number): void {
-  const entry = m.pending.get(id);
-  if (!entry) return; // timed out earlier, or not ours
-  m.pending.delete(id);
+function onSendResponse(m: Member, n: number, code: number, recvEpoch: number): void {
+  const entry = m.pending.get(n);
+  if (!entry) return; // timed out earlier
+  m.pending.delete(n);
   inFlight--;
   if (code === 0) {
-    m.acked.add(entry.n);
+    m.acked.add(n);
     totalAcked++;
     ackedByPriority[entry.priority]++;
     if (entry.inWindow) {
@@ -596,9 +379,9 @@ function sweepTimeouts(timeoutMs: number): void {
   const now = performance.now();
   for (const m of members) {
     if (!m.isSender || m.pending.size === 0) continue;
-    for (const [id, entry] of m.pending) {
+    for (const [n, entry] of m.pending) {
       if (now - entry.sentPerf <= timeoutMs) continue;
-      m.pending.delete(id);
+      m.pending.delete(n);
       inFlight--;
       ackTimeouts++;
       if (sending && start?.rate === 0) sendOne(m, null);
@@ -610,7 +393,7 @@ async function run(msg: GroupStartMsg): Promise<void> {
   const cfg = init!;
   start = msg;
   phase = 'running';
-  const senders = members.filter((m) => m.isSender && m.state === 'ready');
+  const senders = members.filter((m) => m.isSender && m.endpoint.ready);
   windowStart = msg.t0 + msg.warmupMs;
   windowEnd = windowStart + msg.durationMs;
   const toPerf = (epoch: number) => epoch - performance.timeOrigin;
@@ -619,28 +402,11 @@ async function run(msg: GroupStartMsg): Promise<void> {
     post({ type: 'progress', sent: totalSent, acked: totalAcked, shed: shedCount(), deliveries: totalDeliveries, errors: errorCount(), inFlight });
   }, PROGRESS_INTERVAL_MS);
   const sweeper = setInterval(() => sweepTimeouts(msg.ackTimeoutMs), 250);
-
-  let cpuAtStart: NodeJS.CpuUsage | null = null;
-  let cpuMs = 0;
-  const LOOP_SAMPLE_MS = 2;
-  const loopDelay = monitorEventLoopDelay({ resolution: LOOP_SAMPLE_MS });
-  const cpuStartTimer = setTimeout(() => {
-    cpuAtStart = process.cpuUsage();
-    loopDelay.enable();
-  }, Math.max(0, toPerf(windowStart) - performance.now()));
-  const cpuEndTimer = setTimeout(() => takeCpu(), Math.max(0, toPerf(windowEnd) - performance.now()));
   // Receivers keep working after sending stops, so the window's CPU is taken at its end, not when sending stops.
-  const takeCpu = () => {
-    loopDelay.disable();
-    if (cpuAtStart === null) return;
-    const d = process.cpuUsage(cpuAtStart);
-    cpuMs = (d.user + d.system) / 1000;
-    cpuAtStart = null;
-  };
+  const meter = new WindowMeter(windowStart, windowEnd);
 
   await sleep(Math.max(0, toPerf(msg.t0) - performance.now()));
   sending = true;
-  const sendStartPerf = performance.now();
   const sendEndPerf = toPerf(windowEnd);
 
   if (senders.length === 0) {
@@ -649,40 +415,25 @@ async function run(msg: GroupStartMsg): Promise<void> {
     for (let k = 0; k < cfg.window; k++) for (const m of senders) sendOne(m, null);
     await sleep(Math.max(0, sendEndPerf - performance.now()));
   } else {
-    const rate = msg.rate;
-    const maxBacklog = Math.max(1, Math.ceil(rate));
-    const startEpoch = performance.timeOrigin + sendStartPerf;
-    let issued = 0;
     let cursor = 0;
-    await new Promise<void>((resolve) => {
-      const tick = () => {
-        const now = performance.now();
-        const step = dueNow(rate, Math.min(now, sendEndPerf) - sendStartPerf, issued, maxBacklog);
-        backlog += step.dropped;
-        issued += step.dropped;
-        let due = step.due;
-        let scanned = 0;
-        while (due > 0 && scanned < senders.length) {
+    const paced = await paceOpenLoop({
+      ratePerS: msg.rate,
+      startPerf: performance.now(),
+      endPerf: sendEndPerf,
+      maxBacklog: Math.max(1, Math.ceil(msg.rate)),
+      issue: (dueEpoch) => {
+        for (let scanned = 0; scanned < senders.length; scanned++) {
           const m = senders[cursor]!;
           cursor = (cursor + 1) % senders.length;
-          if (m.state === 'ready' && m.pending.size < cfg.window) {
-            // The message's intended time: latency is measured from it (no coordinated omission).
-            sendOne(m, startEpoch + (issued * 1000) / rate);
-            issued++;
-            due--;
-            scanned = 0;
-          } else {
-            scanned++;
+          if (m.endpoint.ready && m.pending.size < cfg.window) {
+            sendOne(m, dueEpoch);
+            return true;
           }
         }
-        if (now >= sendEndPerf) {
-          backlog += Math.max(0, due);
-          clearInterval(timer);
-          resolve();
-        }
-      };
-      const timer = setInterval(tick, RATE_TICK_MS);
+        return false;
+      },
     });
+    backlog += paced.backlog;
   }
   sending = false;
   for (const m of members) {
@@ -697,9 +448,7 @@ async function run(msg: GroupStartMsg): Promise<void> {
   clearInterval(progress);
   // The window's CPU end is at windowEnd, which has passed by now.
   await sleep(Math.max(0, toPerf(windowEnd) - performance.now()) + 1);
-  clearTimeout(cpuStartTimer);
-  clearTimeout(cpuEndTimer);
-  takeCpu();
+  const load = meter.result();
   post({ type: 'progress', sent: totalSent, acked: totalAcked, shed: shedCount(), deliveries: totalDeliveries, errors: errorCount(), inFlight });
   post({
     type: 'sent',
@@ -716,9 +465,7 @@ async function run(msg: GroupStartMsg): Promise<void> {
     errorFrames,
     ackTimeouts,
     backlog,
-    cpuMs,
-    loopDelayP99Ms: loopDelay.count > 0 ? Math.max(0, loopDelay.percentile(99) / 1e6 - LOOP_SAMPLE_MS) : 0,
-    loopDelayMaxMs: loopDelay.count > 0 ? Math.max(0, loopDelay.max / 1e6 - LOOP_SAMPLE_MS) : 0,
+    ...load,
   });
 }
 
@@ -729,7 +476,7 @@ async function drain(msg: GroupDrainMsg): Promise<void> {
   const started = performance.now();
   const acked = msg.acked.map(([sender, text]) => [sender, Bitset.fromBase64(text)] as const);
   // Members that were online at the start are expected to get everything (one that disconnected shows up as loss).
-  const online = members.filter((m) => m.state === 'ready' || m.state === 'closed');
+  const online = members.filter((m) => !m.failed);
   const memberComplete = (m: Member): boolean => {
     if (m.complete) return true;
     for (const [sender, set] of acked) if (sender !== m.index && !m.receipts.hasAll(sender, set)) return false;
@@ -785,21 +532,13 @@ async function drain(msg: GroupDrainMsg): Promise<void> {
     incompleteMembers,
     drainMs: performance.now() - started,
     framesInWindow,
-    parseCacheHits: parseCacheLookups > 0 ? parseCacheHits / parseCacheLookups : 0,
+    parseCacheHits: parseCacheHitRatio(),
   });
 }
 
 async function finish(): Promise<void> {
   phase = 'finishing';
-  const closing: Array<Promise<void>> = [];
-  for (const m of members) {
-    const ws = m.ws;
-    if (!ws || ws.readyState === WebSocket.CLOSED) continue;
-    closing.push(new Promise<void>((resolve) => ws.once('close', () => resolve())));
-    ws.close(1000, 'bench done');
-  }
-  await Promise.race([Promise.all(closing), sleep(2000)]);
-  for (const m of members) m.ws?.terminate();
+  await Promise.race([Promise.all(members.map((m) => m.endpoint.close())), sleep(3000)]);
   process.exit(0);
 }
 

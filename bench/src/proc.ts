@@ -6,11 +6,12 @@
  */
 import { fork, spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ClientKind } from './endpoints.js';
 
 export class UsageError extends Error {}
 /** An expected way for a run to fail: reported by message, without a stack. */
@@ -131,6 +132,15 @@ export interface SpawnedServer {
   sdkAppID: number;
   secretKey: string;
   dataDir: string;
+  /** The server process's open-files limit (soft, raised to the hard limit at spawn); `null` if unreadable. */
+  fdLimit: number | null;
+}
+
+export interface StartServerOptions {
+  /** Server settings (e.g. PARLEY_GROUP_MAX_MEMBERS). */
+  env?: Record<string, string>;
+  /** Use this data dir (kept afterwards) instead of a fresh temp dir (removed afterwards). */
+  dataDir?: string;
 }
 
 function serverCliPath(): string {
@@ -140,30 +150,61 @@ function serverCliPath(): string {
 
 let serverStopping = false;
 
+/** This process's hard open-files limit (what a child may raise its soft limit to); `null` if unknown. */
+export function hardFdLimit(): number | null {
+  return readFdLimit('self', 'hard');
+}
+
+/** A process's open-files limit from /proc/<pid>/limits. */
+export function readFdLimit(pid: number | 'self', which: 'soft' | 'hard' = 'soft'): number | null {
+  try {
+    const m = /^Max open files\s+(\S+)\s+(\S+)/m.exec(readFileSync(`/proc/${pid}/limits`, 'utf8'));
+    const text = which === 'soft' ? m?.[1] : m?.[2];
+    if (text === undefined) return null;
+    return text === 'unlimited' ? Number.MAX_SAFE_INTEGER : Number(text);
+  } catch {
+    return null;
+  }
+}
+
+/** How many file descriptors a process has open now; `null` if unreadable. */
+export function openFdCount(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    return readdirSync(`/proc/${pid}/fd`).length;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Starts `node packages/server/dist/cli.js start` on 127.0.0.1 with a random
- * port, a fresh temp data dir and a random app identity. `extraEnv` adds server
- * settings (e.g. PARLEY_GROUP_MAX_MEMBERS).
+ * port, a fresh temp data dir (or `options.dataDir`) and a random app identity.
+ * The server runs under `sh -c 'ulimit -n <hard>; exec node …'`, so its soft
+ * open-files limit is the hard one: every socket is a descriptor.
  */
-export async function startServer(extraEnv: Record<string, string> = {}): Promise<SpawnedServer> {
+export async function startServer(options: StartServerOptions = {}): Promise<SpawnedServer> {
   const sdkAppID = 1_400_000_000 + randomInt(0, 100_000_000);
   const secretKey = randomBytes(32).toString('hex');
-  tempDir = mkdtempSync(join(tmpdir(), 'parley-bench-'));
-  const dataDir = tempDir;
-  const child = spawn(
-    process.execPath,
-    [serverCliPath(), 'start', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn'],
-    {
-      env: {
-        ...process.env,
-        PARLEY_SDKAPPID: String(sdkAppID),
-        PARLEY_SECRET_KEY: secretKey,
-        PARLEY_MAX_WEB_INSTANCES: '0',
-        ...extraEnv,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+  let dataDir: string;
+  if (options.dataDir !== undefined) {
+    dataDir = options.dataDir;
+  } else {
+    tempDir = mkdtempSync(join(tmpdir(), 'parley-bench-'));
+    dataDir = tempDir;
+  }
+  const hard = hardFdLimit();
+  const command = [process.execPath, serverCliPath(), 'start', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn'];
+  const child = spawn('/bin/sh', ['-c', `${hard !== null && hard < Number.MAX_SAFE_INTEGER ? `ulimit -n ${hard}; ` : ''}exec "$@"`, 'parley-server', ...command], {
+    env: {
+      ...process.env,
+      PARLEY_SDKAPPID: String(sdkAppID),
+      PARLEY_SECRET_KEY: secretKey,
+      PARLEY_MAX_WEB_INSTANCES: '0',
+      ...options.env,
     },
-  );
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.add(child);
   let out = '';
   let port: number | null = null;
@@ -181,7 +222,7 @@ export async function startServer(extraEnv: Record<string, string> = {}): Promis
     if (!shuttingDown && !serverStopping) abort(`the server exited unexpectedly (code ${code}, signal ${signal})\n${out}`);
   });
   port = await new Promise<number>((resolvePort, reject) => {
-    const timer = setTimeout(() => reject(new BenchError(`the server did not report its port within 20 s:\n${out}`)), 20_000);
+    const timer = setTimeout(() => reject(new BenchError(`the server did not report its port within 60 s:\n${out}`)), 60_000);
     const onData = () => {
       const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
       if (m?.[1]) {
@@ -192,7 +233,7 @@ export async function startServer(extraEnv: Record<string, string> = {}): Promis
     };
     child.stdout?.on('data', onData);
   });
-  return { child, wsUrl: `ws://127.0.0.1:${port}/ws`, sdkAppID, secretKey, dataDir };
+  return { child, wsUrl: `ws://127.0.0.1:${port}/ws`, sdkAppID, secretKey, dataDir, fdLimit: child.pid !== undefined ? readFdLimit(child.pid) : null };
 }
 
 /** SIGTERM, then SIGKILL after 10 s; removes the temp data dir. */
@@ -431,4 +472,37 @@ export function serverTarget(raw: ReadonlyMap<string, string>): { url: string | 
   const app = Number(appText);
   if (!Number.isSafeInteger(app) || app < 1) throw new UsageError(`--sdkappid must be a positive integer (got "${appText}")`);
   return { url, sdkAppID: app, secretKey: key };
+}
+
+/**
+ * `--rate R | max`: operations per second, or closed loop (`max`, any case, or 0) as 0.
+ * `def` applies when the option is absent.
+ */
+export function rateOption(raw: ReadonlyMap<string, string>, def: number): number {
+  const text = raw.get('--rate');
+  if (text === undefined) return def;
+  if (text.trim().toLowerCase() === 'max') return 0;
+  return numOption(raw, '--rate', def, 0, 10_000_000, false);
+}
+
+/** `--client lean | sdk`: the raw-protocol load generator (default) or the real @parley/sdk. */
+export function clientOption(raw: ReadonlyMap<string, string>): ClientKind {
+  const text = raw.get('--client') ?? 'lean';
+  if (text !== 'lean' && text !== 'sdk') throw new UsageError(`--client must be lean or sdk (got "${text}")`);
+  return text;
+}
+
+/**
+ * Connections one source address can open to one server port: the kernel's ephemeral port range
+ * (/proc/sys/net/ipv4/ip_local_port_range, ~28k by default) less a margin for other sockets.
+ */
+export function connectionsPerSourceAddress(): number {
+  let ports = 28_232;
+  try {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (low !== undefined && high !== undefined && high > low) ports = high - low + 1;
+  } catch {
+    // not Linux: keep the default
+  }
+  return Math.max(1000, ports - 2000);
 }
