@@ -25,6 +25,12 @@ export const CloseCode = {
   UserSigExpired: 4008,
   /** A newer socket of the same SDK instance (same instanceID) logged in; this one is stale. Terminal for this socket. */
   Replaced: 4009,
+  /**
+   * An app administrator logged the user out (REST `im_open_login_svc/kick`, spec §12/§15
+   * "REST_API_Kick"). Preceded by `push.kicked` `REST_API_Kick`. Terminal: the SDK reports
+   * `KICKED_OUT` and waits for the app to log in again.
+   */
+  KickedByAdmin: 4011,
 } as const;
 
 export type CloseCodeValue = (typeof CloseCode)[keyof typeof CloseCode];
@@ -36,6 +42,7 @@ const TERMINAL: ReadonlySet<number> = new Set<number>([
   CloseCode.UnsupportedVersion,
   CloseCode.UserSigExpired,
   CloseCode.Replaced,
+  CloseCode.KickedByAdmin,
 ]);
 
 /** Whether a client should reconnect after the server closed with `code`. */

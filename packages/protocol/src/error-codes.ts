@@ -146,6 +146,8 @@ export const ErrorCode = {
   // ---- Server: groups (Tencent 10000 range) ----
   /** Internal error in a group operation. */
   GroupInternalError: 10002,
+  /** Admin REST API: no such `group_open_http_svc` command ("wrong API name"). */
+  InvalidApiName: 10003,
   /** Group operations too frequent. */
   GroupFrequencyLimit: 10006,
   /** The owner may not quit this group type (only Work groups allow it). */
@@ -216,14 +218,32 @@ export const ErrorCode = {
   UserSigIdentifierMismatch: 70013,
   /** UserSig SDKAppID does not match the app. */
   UserSigSdkAppIdMismatch: 70014,
+  /** The SDKAppID of an admin REST request is not served here. */
+  SdkAppIdNotFound: 70020,
+  /** Admin REST API: the account was never used (no login, no message, no group). */
+  AccountNotFound: 70107,
   /** Invalid parameters on an account call (e.g. malformed userID). */
   AccountInvalidParameters: 70402,
+  /** Admin REST API: the request's `identifier` is not an app administrator. */
+  AppAdminRequired: 70403,
+
+  // ---- Server: admin REST API envelope (Tencent 60000 range) ----
+  /** The request URL or method is malformed (missing or invalid query parameter, not POST). */
+  RestInvalidUrl: 60002,
+  /** The request body is not a JSON object. */
+  RestJsonParseFailed: 60003,
+  /** No such `<service>/<command>`. */
+  RestUnknownResource: 60009,
+  /** The URL has no numeric `sdkappid`. */
+  RestSdkAppIdMissing: 60012,
 
   // ---- Server: JSON / frame format (Tencent 90000 range) ----
   /** The frame is not valid JSON. */
   JsonParseFailed: 90001,
   /** Internal server error. */
   InternalError: 90992,
+  /** Admin REST API: the request body is larger than the server accepts. */
+  RestBodyTooLarge: 93000,
 
   // ---- Parley protocol (95000–95099) ----
   /** The `cmd` is not one the server knows. */

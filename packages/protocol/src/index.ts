@@ -45,6 +45,7 @@ export type {
   GroupMembersBody,
   GroupMemberProfilesBody,
   GroupMembersChangeBody,
+  DeleteMembersBody,
   MuteMemberBody,
   SetMemberRoleBody,
   SetNameCardBody,

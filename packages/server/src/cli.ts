@@ -43,6 +43,7 @@ Options (environment variable in brackets):
   --group-send-rate N      [PARLEY_GROUP_SEND_RATE]        default 40 (AVChatRoom messages/s per group; 0 = unlimited)
   --max-groups-per-user N  [PARLEY_MAX_GROUPS_PER_USER]    default 0 (unlimited)
   --group-member-custom-keys K [PARLEY_GROUP_MEMBER_CUSTOM_KEYS] comma-separated allow-list (default: any key)
+  --admin-user-ids IDS     [PARLEY_ADMIN_USER_IDS]         app administrator userIDs, comma-separated (default administrator)
   --log-level L            [PARLEY_LOG_LEVEL]              default info
 `;
 

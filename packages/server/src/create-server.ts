@@ -16,6 +16,7 @@ import { LocalBlobStore } from './files/local-blob-store.js';
 import { Gateway } from './gateway/gateway.js';
 import { createHttpApp } from './http/http-app.js';
 import { createLogger } from './logger.js';
+import { AccountService } from './services/account-service.js';
 import { AuthService } from './services/auth-service.js';
 import { systemClock, type Clock } from './services/clock.js';
 import { ConversationService } from './services/conversation-service.js';
@@ -114,12 +115,13 @@ export async function createServer(options: CreateServerOptions = {}): Promise<P
       maxGroupsPerUser: config.maxGroupsPerUser,
       memberCustomKeys: config.groupMemberCustomKeys,
       sdkAppID: identity.sdkAppID,
+      appAdmins: config.adminUserIDs,
     },
     roomLimiter,
   );
   const groupConversations = new GroupConversations(storage, broker, clock);
   const services = {
-    auth: new AuthService(storage, identity, clock),
+    auth: new AuthService(storage, identity, clock, config.adminUserIDs),
     messages: new MessageService(storage, broker, clock, limits, profileCache, groupConversations),
     conversations: new ConversationService(storage, broker, profileCache, groupConversations),
     profiles: new ProfileService(storage, broker, clock, profileCache, { maxProfileCustomFields: config.maxProfileCustomFields }, log),
@@ -150,7 +152,9 @@ export async function createServer(options: CreateServerOptions = {}): Promise<P
   groups.attachPresence(gateway.presence());
 
   // fastify serves HTTP; the gateway takes WebSocket upgrades on the same node:http server.
-  const app = await createHttpApp({ log, files, connectionCount: () => gateway.connectionCount });
+  // The admin REST API (Tencent's server-API form) calls the same services as the gateway.
+  const admin = { auth: services.auth, groups, accounts: new AccountService(storage, broker) };
+  const app = await createHttpApp({ log, files, connectionCount: () => gateway.connectionCount, admin });
   const http = app.server;
   gateway.attach(http);
 

@@ -130,7 +130,12 @@ const BODY_RULES: Record<RequestCmd, Rule> = {
   'group.members': object({ groupID: req(groupID), count: opt(int({ min: 1, max: 100 })), offset: opt(int({ min: 0 })), role: opt(role) }),
   'group.member-profiles': object({ groupID: req(groupID), userIDList: req(arrayOf(userID, { min: 1, max: 50 })) }),
   'group.add-members': object({ groupID: req(groupID), userIDList: req(arrayOf(userID, { min: 1, max: 500 })), reason: opt(text(1024)) }),
-  'group.delete-members': object({ groupID: req(groupID), userIDList: req(arrayOf(userID, { min: 1, max: 500 })), reason: opt(text(1024)) }),
+  'group.delete-members': object({
+    groupID: req(groupID),
+    userIDList: req(arrayOf(userID, { min: 1, max: 500 })),
+    reason: opt(text(1024)),
+    duration: opt(int({ min: 0, max: 0xffffffff })),
+  }),
   'group.mute-member': object({ groupID: req(groupID), userID: req(userID), muteTime: req(int({ min: 0 })) }),
   'group.set-role': object({ groupID: req(groupID), userID: req(userID), role: req(role) }),
   'group.set-name-card': object({ groupID: req(groupID), userID: req(userID), nameCard: req(text(1024)) }),

@@ -7,6 +7,7 @@ import type {
   GroupIDBody,
   GroupMemberProfilesBody,
   GroupMembersBody,
+  DeleteMembersBody,
   GroupMembersChangeBody,
   HandleApplicationBody,
   JoinGroupBody,
@@ -146,7 +147,7 @@ export interface RequestBodies {
   'group.members': GroupMembersBody;
   'group.member-profiles': GroupMemberProfilesBody;
   'group.add-members': GroupMembersChangeBody;
-  'group.delete-members': GroupMembersChangeBody;
+  'group.delete-members': DeleteMembersBody;
   'group.mute-member': MuteMemberBody;
   'group.set-role': SetMemberRoleBody;
   'group.set-name-card': SetNameCardBody;

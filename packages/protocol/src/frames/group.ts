@@ -117,7 +117,11 @@ export interface WireGroupTipPayload {
  */
 export interface WireGroupSystemNoticePayload {
   operatorID: string;
-  /** 1 application, 2 approved, 3 rejected, 4 removed, 5 dismissed, 6 created, 7 invited, 8 quit, 9 set admin, 10 admin revoked, 255 custom. */
+  /**
+   * 1 application, 2 approved, 3 rejected, 4 removed, 5 dismissed, 6 created, 7 invited, 8 quit,
+   * 9 set admin, 10 admin revoked, 21 banned from an AVChatRoom (`handleMessage` = the ban's
+   * description), 255 custom (admin REST API; the text in `userDefinedField`).
+   */
   operationType: number;
   groupProfile: { groupID: string; name: string };
   handleMessage: string;
@@ -204,6 +208,12 @@ export interface GroupMembersChangeBody {
   /** ≤ 500. */
   userIDList: string[];
   reason?: string;
+}
+
+/** `group.delete-members`: a kick, or in an AVChatRoom with `duration` > 0 a ban (spec §4.8 deleteGroupMember). */
+export interface DeleteMembersBody extends GroupMembersChangeBody {
+  /** AVChatRoom ban length, seconds (> 0 bans; ignored by other group types). */
+  duration?: number;
 }
 
 export interface MuteMemberBody {

@@ -151,8 +151,9 @@ export interface ConversationDeletedPush {
 
 /**
  * This connection is being closed by the server for `type`. Followed by a close with
- * CloseCode.Kicked (multipleAccount) or CloseCode.UserSigExpired (userSigExpired).
- * `multipleDevice` and `REST_API_Kick` are reserved for later server versions.
+ * CloseCode.Kicked (multipleAccount), CloseCode.UserSigExpired (userSigExpired) or
+ * CloseCode.KickedByAdmin (REST_API_Kick: an app administrator's `im_open_login_svc/kick`).
+ * `multipleDevice` is reserved for later server versions.
  */
 export interface KickedPush {
   cmd: 'push.kicked';

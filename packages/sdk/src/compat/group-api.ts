@@ -37,7 +37,6 @@ import { Validator, isPlainObject } from './validate.js';
 /** SDK-side codes the protocol catalogue does not list (spec §13.1). */
 const BAN_DURATION_INVALID = ErrorCode.BanDurationInvalid;
 const OPERATION_NOT_SUPPORTED_IN_AV = ErrorCode.OperationNotSupportedInAV;
-const CANNOT_USE_COMMERCIAL_ABILITY = ErrorCode.CannotUseCommercialAbility;
 const MESSAGE_SEND_FAIL_NOT_IN_AVCHATROOM = ErrorCode.MessageSendFailNotInAVChatRoom;
 
 const GROUP_TYPES: readonly string[] = ['Private', 'Public', 'ChatRoom', 'AVChatRoom', 'Community'];
@@ -556,11 +555,15 @@ export class GroupApi {
       return async () => {
         const local = this.host.groups.get(groupID);
         if (!local) throw new ImError(ErrorCode.GroupNotFoundLocally, `group ${groupID} is not in your group list`, { groupID });
-        if (local.type === 'AVChatRoom') {
-          if (!duration) throw new ImError(BAN_DURATION_INVALID, 'removing AVChatRoom members is a ban: pass a non-zero duration');
-          throw new ImError(CANNOT_USE_COMMERCIAL_ABILITY, 'AVChatRoom member bans are not available on this server');
-        }
-        const res = await this.host.request('group.delete-members', { groupID, userIDList, ...(reason !== undefined ? { reason } : {}) });
+        // An AVChatRoom has no kick: it is a ban for `duration` seconds (spec §4.8; Tencent's paid feature, served by Parley).
+        const ban = local.type === 'AVChatRoom';
+        if (ban && !duration) throw new ImError(BAN_DURATION_INVALID, 'removing AVChatRoom members is a ban: pass a non-zero duration');
+        const res = await this.host.request('group.delete-members', {
+          groupID,
+          userIDList,
+          ...(reason !== undefined ? { reason } : {}),
+          ...(ban ? { duration: Math.floor(duration ?? 0) } : {}),
+        });
         return { group: this.host.groups.accept(res.group), userIDList: res.userIDList };
       };
     });

@@ -28,6 +28,20 @@ import { openWebSocketTransport, type Transport, type WebSocketConstructor } fro
 
 export type KickType = KickedPush['data']['type'];
 
+/** The kick a terminal close code stands for when its `push.kicked` was not seen. */
+function kickTypeOfClose(code: number): KickType | undefined {
+  switch (code) {
+    case CloseCode.Kicked:
+      return 'multipleAccount';
+    case CloseCode.UserSigExpired:
+      return 'userSigExpired';
+    case CloseCode.KickedByAdmin:
+      return 'REST_API_Kick';
+    default:
+      return undefined;
+  }
+}
+
 /** Why the connection ended for good. */
 export interface TerminalReason {
   /** TIM error code describing it (e.g. 70001, 2800). */
@@ -222,7 +236,7 @@ export class Connection {
     this.transport = null;
     if (this.state === 'closed') return;
     if (this.kicked || !isRetryableClose(code)) {
-      const kickedType = this.kicked ?? (code === CloseCode.Kicked ? 'multipleAccount' : code === CloseCode.UserSigExpired ? 'userSigExpired' : undefined);
+      const kickedType = this.kicked ?? kickTypeOfClose(code);
       this.fail({ code: kickedType ? ErrorCode.KickedOutMultAccount : ErrorCode.NetworkError, message: reason || `closed with ${code}`, ...(kickedType ? { kicked: kickedType } : {}) });
       return;
     }

@@ -151,7 +151,7 @@ describe('local checks (no request)', () => {
     expect(f.calls).toHaveLength(0);
   });
 
-  it('deleteGroupMember: not in the local list → 2603; AVChatRoom without duration → 2686, with one → 3122', async () => {
+  it('deleteGroupMember: not in the local list → 2603; AVChatRoom without duration → 2686 (no request), with one → a ban request', async () => {
     const f = setup();
     await loadGroups(f, [wireGroup('room', { type: 'AVChatRoom' })]);
     const err = await f.api.deleteGroupMember({ groupID: 'nowhere', userIDList: ['bob'] }).catch((e: unknown) => e);
@@ -159,8 +159,11 @@ describe('local checks (no request)', () => {
     expect(err).toMatchObject({ code: 2603, data: { groupID: 'nowhere' } });
     await expect(f.api.deleteGroupMember({ groupID: 'room', userIDList: ['bob'] })).rejects.toMatchObject({ code: 2686 });
     await expect(f.api.deleteGroupMember({ groupID: 'room', userIDList: ['bob'], duration: 0 })).rejects.toMatchObject({ code: 2686 });
-    await expect(f.api.deleteGroupMember({ groupID: 'room', userIDList: ['bob'], duration: 60 })).rejects.toMatchObject({ code: 3122 });
     expect(f.calls).toHaveLength(0);
+    f.respond((cmd) => (cmd === 'group.delete-members' ? { group: wireGroup('room', { type: 'AVChatRoom' }), userIDList: ['bob'] } : undefined));
+    const banned = await f.api.deleteGroupMember({ groupID: 'room', userIDList: ['bob'], duration: 60.7, reason: 'spam' });
+    expect(f.calls.map((c) => [c.cmd, c.body])).toEqual([['group.delete-members', { groupID: 'room', userIDList: ['bob'], reason: 'spam', duration: 60 }]]);
+    expect(banned.data.userIDList).toEqual(['bob']);
   });
 
   it('v3: member profile, name card and custom fields in an AVChatRoom → 2687', async () => {

@@ -268,6 +268,28 @@ describe('group conversations', () => {
     expect(f.calls).toHaveLength(0);
   });
 
+  it('AVChatRoom bans: notice 21 drops the room (GROUP_LIST_UPDATED) and is consumed, not surfaced; tips 10/11 arrive as messages and set memberCount', async () => {
+    const f = setup();
+    await loadGroups(f, [wireGroup('room', { type: 'AVChatRoom' }), wireGroup('other', { type: 'AVChatRoom' })]);
+    const listEvents = f.groupListEvents;
+    push(f, { cmd: 'push.message', data: tip('room', 0, { operatorID: 'bob', operationType: 10, userIDList: ['carol'], memberCount: 7 }, { ID: 'ban' }) });
+    push(f, { cmd: 'push.message', data: tip('room', 0, { operatorID: 'bob', operationType: 11, userIDList: ['carol'], memberCount: 8 }, { ID: 'unban' }) });
+    expect(f.received.flat().map((m) => [m.ID, m.payload['operationType']])).toEqual([
+      ['ban', 10],
+      ['unban', 11],
+    ]);
+    expect(f.groups.get('room')?.memberCount).toBe(8);
+    push(f, notice('room', 21));
+    expect(f.groups.get('room')).toBeUndefined();
+    expect(f.groupListEvents).toBeGreaterThan(listEvents);
+    expect(f.received.flat()).toHaveLength(2);
+    expect(f.groups.systemNotices()).toEqual([]);
+    expect(f.conversations.get('@TIM#SYSTEM')).toBeUndefined();
+    // A ban tip naming me (if it overtakes the notice) drops the room too.
+    push(f, { cmd: 'push.message', data: tip('other', 0, { operatorID: 'bob', operationType: 10, userIDList: ['me'] }, { ID: 'ban-me' }) });
+    expect(f.groups.get('other')).toBeUndefined();
+  });
+
   it('a resync row of a group unknown here starts delivery at the user’s read point, not at 0', async () => {
     const f = setup();
     f.respond((cmd) => (cmd === 'msg.pull' ? { messages: [wireGroupMessage('g', 11)], upToSeq: 11, hasMore: false } : undefined));

@@ -20,6 +20,11 @@ export type UserDelivery =
       instanceID: string;
       platform: string;
       openedAt: number;
+    }
+  | {
+      /** An app administrator logged the user out (REST `im_open_login_svc/kick`): every node closes all the user's connections. */
+      kind: 'kicked';
+      type: 'REST_API_Kick';
     };
 
 export type DeliveryHandler = (userID: string, delivery: UserDelivery) => void;
@@ -36,6 +41,11 @@ export type RoomDelivery =
   | {
       /** The room is gone (dismissed): every node drops its connections from it. */
       kind: 'closed';
+    }
+  | {
+      /** These users were banned from the room: every node drops their connections from it (anonymous sockets stay). */
+      kind: 'evicted';
+      userIDList: string[];
     };
 
 export type RoomDeliveryHandler = (groupID: string, delivery: RoomDelivery) => void;

@@ -3,7 +3,7 @@
  * flags. Validated once at start; an invalid value fails with a message that
  * names the setting and what to fix.
  */
-import type { WireGroupType } from '@parley/protocol';
+import { isValidUserID, type WireGroupType } from '@parley/protocol';
 
 export interface ServerConfig {
   /** Interface to bind. Env PARLEY_HOST, flag --host. Default 127.0.0.1. */
@@ -63,6 +63,13 @@ export interface ServerConfig {
   maxGroupsPerUser: number;
   /** Allowed group member custom-field keys (10004 for others); empty = any key. Env PARLEY_GROUP_MEMBER_CUSTOM_KEYS, flag --group-member-custom-keys: comma-separated. Default empty. */
   groupMemberCustomKeys: string[];
+  /**
+   * The app administrator accounts (Tencent's "App admin", spec §11.2 item 7): the only identifiers the
+   * admin REST API (`/v4/…`) accepts, and users who, logged in over WebSocket with a valid UserSig, pass
+   * every owner/admin check of the group rules (spec §9 "app admin only" cells).
+   * Env PARLEY_ADMIN_USER_IDS, flag --admin-user-ids: comma-separated userIDs. Default "administrator".
+   */
+  adminUserIDs: string[];
   /** pino level: fatal, error, warn, info, debug, trace, silent. Env PARLEY_LOG_LEVEL. Default info. */
   logLevel: string;
 }
@@ -100,6 +107,7 @@ export function defaultConfig(): ServerConfig {
     groupSendRatePerSecond: 40,
     maxGroupsPerUser: 0,
     groupMemberCustomKeys: [],
+    adminUserIDs: ['administrator'],
     logLevel: 'info',
   };
 }
@@ -143,6 +151,7 @@ const SETTINGS: Array<{ key: Key; env: string; flag: string; parse: (raw: string
         .map((k) => k.trim())
         .filter((k) => k !== ''),
   },
+  { key: 'adminUserIDs', env: 'PARLEY_ADMIN_USER_IDS', flag: '--admin-user-ids', parse: (raw, name) => adminUserIDs(raw, name) },
   {
     key: 'logLevel',
     env: 'PARLEY_LOG_LEVEL',
@@ -174,6 +183,15 @@ function groupMaxMembers(raw: string, name: string): Partial<Record<WireGroupTyp
     out[type as WireGroupType] = value;
   }
   return out;
+}
+
+/** Comma-separated userIDs (1–32 printable ASCII each, at least one); blanks around commas are ignored. */
+function adminUserIDs(raw: string, name: string): string[] {
+  const ids = [...new Set(raw.split(',').map((id) => id.trim()).filter((id) => id !== ''))];
+  if (ids.length === 0) throw new ConfigError(`${name} must list at least one userID, e.g. "administrator" or "administrator,ops-bot"`);
+  const bad = ids.find((id) => !isValidUserID(id));
+  if (bad !== undefined) throw new ConfigError(`${name}: "${bad}" is not a valid userID (1–32 printable ASCII characters, no commas)`);
+  return ids;
 }
 
 function nonEmpty(raw: string, name: string): string {

@@ -326,7 +326,7 @@ export class Gateway {
       return;
     }
     connection.send({ cmd: 'push.kicked', data: { type: reason } });
-    this.closeConnection(connection, CloseCode.Kicked, `kicked: ${reason}`);
+    this.closeConnection(connection, reason === 'REST_API_Kick' ? CloseCode.KickedByAdmin : CloseCode.Kicked, `kicked: ${reason}`);
   }
 
   /** Counts a protocol violation, answers with an error, and closes the socket when the budget is spent. */

@@ -75,6 +75,11 @@ export class RoomRegistry {
       }
       return;
     }
+    if (delivery.kind === 'evicted') {
+      const banned = new Set(delivery.userIDList);
+      for (const connection of [...room.connections]) if (banned.has(connection.userID)) this.leave(connection, groupID);
+      return;
+    }
     // closed: the room was dismissed.
     for (const connection of [...room.connections]) this.leave(connection, groupID);
   }

@@ -8,7 +8,8 @@ import type { ClientConnection } from './client-connection.js';
 
 export interface KickRequest {
   connection: ClientConnection;
-  reason: 'multipleAccount' | 'replaced';
+  /** multipleAccount: the multi-instance rule; replaced: a stale socket of the same instance; REST_API_Kick: an app administrator's kick. */
+  reason: 'multipleAccount' | 'replaced' | 'REST_API_Kick';
 }
 
 export class SessionRegistry {
@@ -61,6 +62,10 @@ export class SessionRegistry {
       for (const connection of entry.connections) {
         if (connection.id !== delivery.excludeConnectionID) connection.sendRaw(delivery.frame);
       }
+      return;
+    }
+    if (delivery.kind === 'kicked') {
+      for (const connection of [...entry.connections]) this.onKick({ connection, reason: delivery.type });
       return;
     }
     // session-opened: a previous connection of the same SDK instance is stale (it reconnected).

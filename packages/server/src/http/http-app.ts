@@ -1,5 +1,6 @@
 /**
- * The HTTP layer (fastify): health check, media uploads and downloads, CORS.
+ * The HTTP layer (fastify): health check, media uploads and downloads, the admin
+ * REST API (`/v4/…`, admin-api/), CORS.
  * The WebSocket gateway shares the same node:http server (`app.server`); it
  * attaches to its 'upgrade' event, which fastify does not handle.
  */
@@ -7,6 +8,7 @@ import cors from '@fastify/cors';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { ErrorCode, PROTOCOL_VERSION, WS_PATH } from '@parley/protocol';
+import { adminApi, type AdminApiOptions } from '../admin-api/admin-api.js';
 import type { FileService } from '../files/file-service.js';
 import { fileRoutes } from '../files/file-routes.js';
 
@@ -15,6 +17,8 @@ export interface HttpAppOptions {
   files: FileService;
   /** Open WebSocket connections, for /healthz. */
   connectionCount: () => number;
+  /** The services behind the admin REST API (`POST /v4/<service>/<command>`). */
+  admin: AdminApiOptions;
 }
 
 export async function createHttpApp(options: HttpAppOptions): Promise<FastifyInstance> {
@@ -40,6 +44,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<FastifyIns
   app.get('/healthz', async () => ({ status: 'ok', protocolVersion: PROTOCOL_VERSION, connections: options.connectionCount() }));
 
   await app.register(fileRoutes(options.files));
+  await app.register(adminApi(options.admin));
 
   app.setNotFoundHandler((request, reply) => {
     if (/^\/(files|upload)\//.test(request.url)) {

@@ -1,4 +1,4 @@
-/** Login: verifies a UserSig for this app and records the user. */
+/** Login: verifies a UserSig for this app and records the user; authenticates admin REST API requests. */
 import { ErrorCode, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, type LoginBody } from '@parley/protocol';
 import type { AppIdentity } from '../auth/app-identity.js';
 import { verifyUserSig } from '../auth/usersig.js';
@@ -7,11 +7,40 @@ import { type Clock, nowSeconds } from './clock.js';
 import { ServiceError } from './service-error.js';
 
 export class AuthService {
+  private readonly admins: ReadonlySet<string>;
+
   constructor(
     private readonly storage: Storage,
     private readonly identity: AppIdentity,
     private readonly clock: Clock,
-  ) {}
+    /** App administrator userIDs (config `adminUserIDs`). */
+    adminUserIDs: readonly string[] = [],
+  ) {
+    this.admins = new Set(adminUserIDs);
+  }
+
+  /**
+   * An admin REST API request (`?sdkappid=…&identifier=…&usersig=…`, spec §11.2 item 7): the
+   * SDKAppID must be this app's (70020), the UserSig valid for `identifier` (70001, 70002,
+   * 70003, 70013, 70014, …, checked before anything is said about the identifier), and the
+   * identifier an app administrator (70403).
+   */
+  authenticateAdmin(request: { sdkAppID: number; identifier: string; userSig: string }): void {
+    if (request.sdkAppID !== this.identity.sdkAppID) {
+      throw new ServiceError(ErrorCode.SdkAppIdNotFound, `SDKAppID ${request.sdkAppID} is not served here`);
+    }
+    const result = verifyUserSig({
+      sdkAppID: this.identity.sdkAppID,
+      secretKey: this.identity.secretKey,
+      userID: request.identifier,
+      userSig: request.userSig,
+      nowSeconds: nowSeconds(this.clock),
+    });
+    if (!result.ok) throw new ServiceError(result.code, result.message);
+    if (!this.admins.has(request.identifier)) {
+      throw new ServiceError(ErrorCode.AppAdminRequired, `${request.identifier} is not an app administrator (config adminUserIDs)`);
+    }
+  }
 
   /** Resolves with the UserSig's expiry (seconds) or throws a ServiceError with the Tencent code. */
   async login(body: LoginBody): Promise<{ userID: string; expiresAt: number }> {

@@ -131,6 +131,11 @@ export class GroupDelivery {
     void this.broker.publishToGroup(groupID, excludeConnectionID === undefined ? { kind: 'frame', frame: text } : { kind: 'frame', frame: text, excludeConnectionID });
   }
 
+  /** The users' connections leave the AVChatRoom on every node (a ban); anonymous sockets stay. */
+  evictFromRoom(groupID: string, userIDList: readonly string[]): void {
+    if (userIDList.length > 0) void this.broker.publishToGroup(groupID, { kind: 'evicted', userIDList: [...userIDList] });
+  }
+
   /** Ends the AVChatRoom on every node: its connections stop being members. */
   closeRoom(groupID: string): void {
     void this.broker.publishToGroup(groupID, { kind: 'closed' });

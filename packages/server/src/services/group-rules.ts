@@ -7,7 +7,11 @@
  */
 import type { WireGroupRole, WireGroupType, WireJoinOption } from '@parley/protocol';
 
-/** Who may do something, by role. "appAdmin": only Tencent's app administrator (REST API) — no client user. */
+/**
+ * Who may do something, by role. "appAdmin": only the app administrator (config `adminUserIDs`:
+ * the admin REST API's identifier, or such a user logged in over WebSocket). App administrators
+ * also pass every other actor but "nobody" (see `allows`).
+ */
 export type Actor = 'nobody' | 'appAdmin' | 'owner' | 'ownerAndAdmins' | 'anyMember';
 
 export interface GroupTypeRules {
@@ -30,6 +34,8 @@ export interface GroupTypeRules {
   readonly modifyProfile: Actor;
   /** `group.delete-members` (admins may remove ordinary members only). */
   readonly kick: Actor;
+  /** AVChatRoom bans: `group.delete-members` with a `duration`, REST `ban_group_member`/`unban_group_member` (other types: 10007). */
+  readonly ban: Actor;
   /** `group.mute-member` (admins may mute ordinary members only). */
   readonly mute: Actor;
   /** `group.dismiss`. */
@@ -69,6 +75,7 @@ export const GROUP_RULES: Readonly<Record<WireGroupType, GroupTypeRules>> = {
     ownerCanQuit: true,
     modifyProfile: 'anyMember',
     kick: 'owner',
+    ban: 'nobody',
     mute: 'nobody',
     dismiss: 'owner',
     transferOwner: true,
@@ -92,6 +99,7 @@ export const GROUP_RULES: Readonly<Record<WireGroupType, GroupTypeRules>> = {
     ownerCanQuit: false,
     modifyProfile: 'ownerAndAdmins',
     kick: 'ownerAndAdmins',
+    ban: 'nobody',
     mute: 'ownerAndAdmins',
     dismiss: 'owner',
     transferOwner: true,
@@ -115,6 +123,7 @@ export const GROUP_RULES: Readonly<Record<WireGroupType, GroupTypeRules>> = {
     ownerCanQuit: false,
     modifyProfile: 'ownerAndAdmins',
     kick: 'ownerAndAdmins',
+    ban: 'nobody',
     mute: 'ownerAndAdmins',
     dismiss: 'owner',
     transferOwner: true,
@@ -138,6 +147,7 @@ export const GROUP_RULES: Readonly<Record<WireGroupType, GroupTypeRules>> = {
     ownerCanQuit: false,
     modifyProfile: 'ownerAndAdmins',
     kick: 'ownerAndAdmins',
+    ban: 'nobody',
     mute: 'ownerAndAdmins',
     dismiss: 'owner',
     transferOwner: true,
@@ -160,8 +170,9 @@ export const GROUP_RULES: Readonly<Record<WireGroupType, GroupTypeRules>> = {
     invite: 'nobody',
     ownerCanQuit: false,
     modifyProfile: 'owner',
-    // Tencent's AVChatRoom "kick" is a paid ban with a duration; not offered here.
+    // An AVChatRoom has no kick: removing members is a ban with a duration (spec §4.8, paid at Tencent, enabled here).
     kick: 'nobody',
+    ban: 'owner',
     mute: 'ownerAndAdmins',
     dismiss: 'owner',
     transferOwner: false,
@@ -180,8 +191,13 @@ export function rulesFor(type: WireGroupType): GroupTypeRules {
   return GROUP_RULES[type];
 }
 
-/** Whether a member with `role` is allowed by `actor` (app-admin-only and nobody are never allowed to users). */
-export function allows(actor: Actor, role: WireGroupRole | null): boolean {
+/**
+ * Whether a member with `role` (null: not a member) is allowed by `actor`. An app administrator
+ * (`appAdmin` true) is allowed everything but "nobody", member or not, as Tencent's REST admin is;
+ * other users never pass "appAdmin" or "nobody".
+ */
+export function allows(actor: Actor, role: WireGroupRole | null, appAdmin = false): boolean {
+  if (appAdmin) return actor !== 'nobody';
   if (role === null) return false;
   switch (actor) {
     case 'anyMember':

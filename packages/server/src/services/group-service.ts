@@ -12,6 +12,7 @@ import {
   ErrorCode,
   type ChangeOwnerBody,
   type CreateGroupBody,
+  type DeleteMembersBody,
   type GroupMemberProfilesBody,
   type GroupMembersBody,
   type GroupMembersChangeBody,
@@ -37,6 +38,7 @@ import type { GroupApplicationRow, GroupChanges, GroupMemberRow, GroupRow } from
 import type { Storage, StorageRepositories } from '../storage/storage.js';
 import { type Clock, nowSeconds } from './clock.js';
 import { GroupDelivery } from './group-delivery.js';
+import { GroupModeration } from './group-moderation.js';
 import { NO_PRESENCE, type GroupPresence } from './group-presence.js';
 import {
   COMMUNITY_GROUP_ID_PREFIX,
@@ -62,6 +64,14 @@ export interface GroupLimits {
   memberCustomKeys: readonly string[];
   /** The app's SDKAppID (anonymous AVChatRoom joins name it). */
   sdkAppID: number;
+  /** App administrator userIDs (config `adminUserIDs`): they pass every owner/admin check (group-rules.ts `allows`). */
+  appAdmins: readonly string[];
+}
+
+/** Options of the member operations the admin REST API adds. */
+export interface MemberChangeOptions {
+  /** Tencent's `Silence: 1`: add — no tip and no notice; delete — no tip (the removed users still get notice 4). */
+  silent?: boolean;
 }
 
 /** GRP_TIP_* operation types (spec §7.2). */
@@ -142,6 +152,9 @@ function newMember(group: { groupID: string; lastSeq: number; tipCount: number }
 export class GroupService {
   private presence: GroupPresence = NO_PRESENCE;
   readonly delivery: GroupDelivery;
+  /** AVChatRoom bans and custom system notices. */
+  readonly moderation: GroupModeration;
+  private readonly appAdmins: ReadonlySet<string>;
 
   constructor(
     private readonly storage: Storage,
@@ -153,6 +166,13 @@ export class GroupService {
     private readonly roomLimiter: SendRateLimiter,
   ) {
     this.delivery = new GroupDelivery(storage, broker, clock, () => this.presence);
+    this.appAdmins = new Set(limits.appAdmins);
+    this.moderation = new GroupModeration(storage, clock, this.delivery, () => this.presence, (userID) => this.isAppAdmin(userID));
+  }
+
+  /** Whether the user is an app administrator (config `adminUserIDs`). */
+  isAppAdmin(userID: string): boolean {
+    return this.appAdmins.has(userID);
   }
 
   /** Wires the gateway's live-connection view in (composition root). */
@@ -289,7 +309,8 @@ export class GroupService {
       const group = await this.requireGroup(tx, body.groupID);
       const rules = rulesFor(group.type);
       const role = effectiveRole(group, caller.userID, await this.memberOf(tx, group, caller));
-      if (!allows(rules.modifyProfile, role)) fail(ErrorCode.NoPermission, `you may not change the profile of this ${rules.label} group`);
+      const admin = this.isAppAdmin(caller.userID);
+      if (!allows(rules.modifyProfile, role, admin)) fail(ErrorCode.NoPermission, `you may not change the profile of this ${rules.label} group`);
       const changes: GroupChanges = {};
       const newGroupProfile: Record<string, unknown> = {};
       for (const key of ['name', 'avatar', 'introduction', 'notification'] as const) {
@@ -309,7 +330,7 @@ export class GroupService {
         newGroupProfile['muteAllMembers'] = body.muteAllMembers;
       }
       if (body.maxMemberNum !== undefined && body.maxMemberNum !== group.maxMemberCount) {
-        if (role !== 'Owner') fail(ErrorCode.NoPermission, 'only the owner may change maxMemberNum');
+        if (role !== 'Owner' && !admin) fail(ErrorCode.NoPermission, 'only the owner may change maxMemberNum');
         const typeMax = this.limits.maxMembers[group.type];
         const floor = rules.liveMembership ? 1 : group.memberCount;
         if ((typeMax > 0 && body.maxMemberNum > typeMax) || body.maxMemberNum < floor) {
@@ -346,9 +367,10 @@ export class GroupService {
       const group = await this.requireGroup(tx, groupID);
       const rules = rulesFor(group.type);
       const role = effectiveRole(group, caller.userID, await this.memberOf(tx, group, caller));
-      if (!allows(rules.dismiss, role)) fail(ErrorCode.NoPermission, 'only the owner may dismiss the group');
+      if (!allows(rules.dismiss, role, this.isAppAdmin(caller.userID))) fail(ErrorCode.NoPermission, 'only the owner may dismiss the group');
       const members = rules.liveMembership ? [] : (await tx.groups.allMembers(groupID)).map((m) => m.userID);
       await tx.groups.dismiss(groupID);
+      await tx.groups.clearBans(groupID);
       return { group, members };
     });
     const notice = { operatorID: caller.userID, operationType: NoticeType.dismissed };
@@ -412,6 +434,7 @@ export class GroupService {
   /** AVChatRoom join on a logged-in connection: live membership, plus a row holding the user's attributes (mute, name card). */
   private async joinRoom(caller: Caller, group: GroupRow): Promise<ResponseData['group.join']> {
     if (this.presence.inRoom(caller.connectionID, group.groupID)) return { status: 'AlreadyInGroup', group: await this.viewFor(caller, group.groupID) };
+    await this.moderation.assertNotBanned(group.groupID, caller.userID);
     const time = nowSeconds(this.clock);
     await this.storage.transaction(async (tx) => {
       await this.requireGroup(tx, group.groupID);
@@ -470,11 +493,11 @@ export class GroupService {
       const group = await this.requireGroup(tx, body.groupID);
       const rules = rulesFor(group.type);
       if (!rules.transferOwner) fail(ErrorCode.NoPermission, `${rules.label} groups cannot change owner`);
-      if (group.owner !== caller.userID) fail(ErrorCode.NoPermission, 'only the owner may transfer ownership');
-      if (body.newOwnerID === caller.userID) fail(ErrorCode.InvalidParameters, 'you already own this group');
+      if (group.owner !== caller.userID && !this.isAppAdmin(caller.userID)) fail(ErrorCode.NoPermission, 'only the owner may transfer ownership');
+      if (body.newOwnerID === group.owner) fail(ErrorCode.InvalidParameters, `${body.newOwnerID} already owns this group`);
       if (!(await tx.groups.getMember(group.groupID, body.newOwnerID))) fail(ErrorCode.InvalidParameters, `${body.newOwnerID} is not a member`);
       await tx.groups.updateGroup(group.groupID, { owner: body.newOwnerID, infoSeq: group.infoSeq + 1, lastInfoTime: time });
-      await tx.groups.updateMember(group.groupID, caller.userID, { role: 'Member' });
+      if (group.owner !== '') await tx.groups.updateMember(group.groupID, group.owner, { role: 'Member' });
       await tx.groups.updateMember(group.groupID, body.newOwnerID, { role: 'Owner' });
       const tip = await this.delivery.appendTip(
         tx,
@@ -513,7 +536,7 @@ export class GroupService {
     const outcome = await this.storage.transaction(async (tx) => {
       const group = await this.requireGroup(tx, body.groupID);
       const role = effectiveRole(group, caller.userID, await tx.groups.getMember(group.groupID, caller.userID));
-      if (role !== 'Owner' && role !== 'Admin') fail(ErrorCode.NoPermission, 'only the owner and admins handle applications');
+      if (role !== 'Owner' && role !== 'Admin' && !this.isAppAdmin(caller.userID)) fail(ErrorCode.NoPermission, 'only the owner and admins handle applications');
       const application = await tx.groups.getApplication(group.groupID, body.applicant);
       if (!application) fail(ErrorCode.InvalidParameters, `${body.applicant} has not applied to ${group.groupID}`);
       if (application.handled) fail(ErrorCode.ApplicationAlreadyHandled, `the application of ${body.applicant} was already handled`);
@@ -580,14 +603,14 @@ export class GroupService {
     return this.memberViews(group, rows);
   }
 
-  async addMembers(caller: Caller, body: GroupMembersChangeBody): Promise<ResponseData['group.add-members']> {
+  async addMembers(caller: Caller, body: GroupMembersChangeBody, options: MemberChangeOptions = {}): Promise<ResponseData['group.add-members']> {
     const userIDs = [...new Set(body.userIDList)].slice(0, MEMBER_BATCH_LIMIT);
     const time = nowSeconds(this.clock);
     const outcome = await this.storage.transaction(async (tx) => {
       const group = await this.requireGroup(tx, body.groupID);
       const rules = rulesFor(group.type);
       const role = effectiveRole(group, caller.userID, await this.memberOf(tx, group, caller));
-      if (!allows(rules.invite, role)) fail(ErrorCode.NoPermission, `you may not add members to this ${rules.label} group`);
+      if (!allows(rules.invite, role, this.isAppAdmin(caller.userID))) fail(ErrorCode.NoPermission, `you may not add members to this ${rules.label} group`);
       const existing = new Set((await tx.groups.getMembers(group.groupID, userIDs)).map((m) => m.userID));
       const candidates = userIDs.filter((id) => !existing.has(id));
       await this.checkRoomFor(tx, group, candidates.length);
@@ -602,11 +625,14 @@ export class GroupService {
         await tx.groups.addMember(newMember(group, userID, 'Member', time));
         added.push(userID);
       }
-      const tip = added.length > 0 ? await this.delivery.appendTip(tx, group, { operatorID: caller.userID, operationType: TipType.join, userIDList: added }, time) : null;
+      const tip =
+        added.length > 0 && !options.silent
+          ? await this.delivery.appendTip(tx, group, { operatorID: caller.userID, operationType: TipType.join, userIDList: added }, time)
+          : null;
       return { group, added, existed: [...existing], overLimit, tip };
     });
     if (outcome.tip) await this.delivery.messageToMembers(body.groupID, outcome.tip);
-    this.delivery.systemNotice(outcome.added, outcome.group, { operatorID: caller.userID, operationType: NoticeType.invited });
+    if (!options.silent) this.delivery.systemNotice(outcome.added, outcome.group, { operatorID: caller.userID, operationType: NoticeType.invited });
     if (outcome.added.length > 0) await this.delivery.groupUpdated(body.groupID, outcome.added, caller);
     return {
       successUserIDList: outcome.added,
@@ -617,25 +643,35 @@ export class GroupService {
     };
   }
 
-  async deleteMembers(caller: Caller, body: GroupMembersChangeBody): Promise<ResponseData['group.delete-members']> {
+  /**
+   * Kicks members; in an AVChatRoom with `duration` > 0 bans them instead (group-moderation.ts).
+   * App administrators act as the owner.
+   */
+  async deleteMembers(caller: Caller, body: DeleteMembersBody, options: MemberChangeOptions = {}): Promise<ResponseData['group.delete-members']> {
     const userIDs = [...new Set(body.userIDList)];
+    if ((body.duration ?? 0) > 0 && rulesFor((await this.requireGroup(this.storage, body.groupID)).type).liveMembership) {
+      const banned = await this.moderation.ban(caller, body.groupID, userIDs, body.duration ?? 0, body.reason ?? '');
+      return { group: await this.viewFor(caller, body.groupID), userIDList: banned };
+    }
     const time = nowSeconds(this.clock);
     const outcome = await this.storage.transaction(async (tx) => {
       const group = await this.requireGroup(tx, body.groupID);
       const rules = rulesFor(group.type);
+      const admin = this.isAppAdmin(caller.userID);
       const role = effectiveRole(group, caller.userID, await this.memberOf(tx, group, caller));
-      if (!allows(rules.kick, role) || role === null) fail(ErrorCode.NoPermission, `you may not remove members from this ${rules.label} group`);
+      const acting = admin ? 'Owner' : role;
+      if (!allows(rules.kick, role, admin) || acting === null) fail(ErrorCode.NoPermission, `you may not remove members from this ${rules.label} group`);
       if (userIDs.includes(caller.userID)) fail(ErrorCode.InvalidParameters, 'use group.quit to leave a group');
       const targets = await tx.groups.getMembers(group.groupID, userIDs);
       for (const target of targets) {
         const targetRole = effectiveRole(group, target.userID, target) ?? 'Member';
-        if (!outranks(role, targetRole)) fail(ErrorCode.NoPermission, `you may not remove ${target.userID} (${targetRole})`);
+        if (!outranks(acting, targetRole)) fail(ErrorCode.NoPermission, `you may not remove ${target.userID} (${targetRole})`);
       }
       const removed: string[] = [];
       for (const target of targets) if (await tx.groups.removeMember(group.groupID, target.userID)) removed.push(target.userID);
       const reason = body.reason ?? '';
       const tip =
-        removed.length > 0
+        removed.length > 0 && !options.silent
           ? await this.delivery.appendTip(
               tx,
               group,
@@ -656,28 +692,44 @@ export class GroupService {
   }
 
   async muteMember(caller: Caller, body: MuteMemberBody): Promise<ResponseData['group.mute-member']> {
+    await this.muteMembers(caller, body.groupID, [body.userID], body.muteTime);
+    return { group: await this.viewFor(caller, body.groupID), member: await this.memberView(body.groupID, body.userID) };
+  }
+
+  /**
+   * Mutes (`muteTime` seconds; 0 unmutes) members at once, with one tip 7 naming them all.
+   * Refused as a whole (nothing changes): yourself or a non-member → 10004, someone the
+   * caller does not outrank → 10007. App administrators act as the owner.
+   */
+  async muteMembers(caller: Caller, groupID: string, userIDList: readonly string[], muteTime: number): Promise<void> {
+    const userIDs = [...new Set(userIDList)];
     const time = nowSeconds(this.clock);
     const outcome = await this.storage.transaction(async (tx) => {
-      const group = await this.requireGroup(tx, body.groupID);
+      const group = await this.requireGroup(tx, groupID);
       const rules = rulesFor(group.type);
+      const admin = this.isAppAdmin(caller.userID);
       const role = effectiveRole(group, caller.userID, await this.memberOf(tx, group, caller));
-      if (!allows(rules.mute, role) || role === null) fail(ErrorCode.NoPermission, `you may not mute members of this ${rules.label} group`);
-      if (body.userID === caller.userID) fail(ErrorCode.InvalidParameters, 'you cannot mute yourself');
-      const target = await tx.groups.getMember(group.groupID, body.userID);
-      if (!target) fail(ErrorCode.InvalidParameters, `${body.userID} is not a member`);
-      if (!outranks(role, effectiveRole(group, target.userID, target) ?? 'Member')) fail(ErrorCode.NoPermission, `you may not mute ${body.userID}`);
-      const muteUntil = body.muteTime > 0 ? time + body.muteTime : 0;
-      await tx.groups.updateMember(group.groupID, body.userID, { muteUntil });
+      const acting = admin ? 'Owner' : role;
+      if (!allows(rules.mute, role, admin) || acting === null) fail(ErrorCode.NoPermission, `you may not mute members of this ${rules.label} group`);
+      if (userIDs.includes(caller.userID)) fail(ErrorCode.InvalidParameters, 'you cannot mute yourself');
+      const targets = await tx.groups.getMembers(group.groupID, userIDs);
+      const found = new Set(targets.map((t) => t.userID));
+      const missing = userIDs.find((id) => !found.has(id));
+      if (missing !== undefined) fail(ErrorCode.InvalidParameters, `${missing} is not a member`);
+      for (const target of targets) {
+        if (!outranks(acting, effectiveRole(group, target.userID, target) ?? 'Member')) fail(ErrorCode.NoPermission, `you may not mute ${target.userID}`);
+      }
+      const muteUntil = muteTime > 0 ? time + muteTime : 0;
+      for (const userID of userIDs) await tx.groups.updateMember(group.groupID, userID, { muteUntil });
       const tip = await this.delivery.appendTip(
         tx,
         group,
-        { operatorID: caller.userID, operationType: TipType.memberProfile, userIDList: [body.userID], memberList: [{ userID: body.userID, muteTime: body.muteTime }] },
+        { operatorID: caller.userID, operationType: TipType.memberProfile, userIDList: userIDs, memberList: userIDs.map((userID) => ({ userID, muteTime })) },
         time,
       );
       return { group, tip };
     });
-    await this.deliverTip(outcome.group, outcome.tip, [body.userID], caller);
-    return { group: await this.viewFor(caller, body.groupID), member: await this.memberView(body.groupID, body.userID) };
+    await this.deliverTip(outcome.group, outcome.tip, userIDs, caller);
   }
 
   async setRole(caller: Caller, body: SetMemberRoleBody): Promise<ResponseData['group.set-role']> {
@@ -685,7 +737,7 @@ export class GroupService {
     const outcome = await this.storage.transaction(async (tx) => {
       const group = await this.requireGroup(tx, body.groupID);
       const rules = rulesFor(group.type);
-      if (group.owner !== caller.userID) fail(ErrorCode.NoPermission, 'only the owner may set member roles');
+      if (group.owner !== caller.userID && !this.isAppAdmin(caller.userID)) fail(ErrorCode.NoPermission, 'only the owner may set member roles');
       if (!rules.roles.includes('Admin')) fail(ErrorCode.NoPermission, `${rules.label} groups have no admins`);
       if (body.role === 'Owner' || !rules.roles.includes(body.role)) fail(ErrorCode.InvalidParameters, `role "${body.role}" cannot be set in ${rules.label} groups`);
       if (body.userID === caller.userID) fail(ErrorCode.InvalidParameters, 'you cannot change your own role');
@@ -737,11 +789,13 @@ export class GroupService {
     await this.storage.transaction(async (tx) => {
       const group = await this.requireGroup(tx, groupID);
       const self = await this.memberOf(tx, group, caller);
+      const admin = this.isAppAdmin(caller.userID);
       const role = effectiveRole(group, caller.userID, self);
-      if (role === null) fail(ErrorCode.NoPermission, `you are not a member of ${groupID}`);
+      if (role === null && !admin) fail(ErrorCode.NoPermission, `you are not a member of ${groupID}`);
       const target = userID === caller.userID ? self : await tx.groups.getMember(groupID, userID);
       if (!target) fail(ErrorCode.InvalidParameters, `${userID} is not a member`);
-      if (userID !== caller.userID && !outranks(role, effectiveRole(group, userID, target) ?? 'Member')) {
+      // App administrators may change anyone's member profile.
+      if (userID !== caller.userID && !admin && (role === null || !outranks(role, effectiveRole(group, userID, target) ?? 'Member'))) {
         fail(ErrorCode.NoPermission, `you may not change ${userID}'s member profile`);
       }
       await tx.groups.updateMember(groupID, userID, change(target));

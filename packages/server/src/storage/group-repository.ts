@@ -168,6 +168,35 @@ export interface GroupRepository {
   c2cRemindType(owner: string, conversationID: string): Promise<WireRemindType | ''>;
 }
 
+/** An AVChatRoom ban (spec §4.8 deleteGroupMember with `duration`; admin REST `ban_group_member`). */
+export interface GroupBanRow {
+  groupID: string;
+  userID: string;
+  /** Seconds; the ban holds while this is > now (expired rows are ignored, not deleted). */
+  until: number;
+  /** The ban's description (REST `Description`), "" when none. */
+  description: string;
+  /** Who banned: the owner or an app administrator. */
+  operator: string;
+  /** Seconds. */
+  createdAt: number;
+}
+
+/**
+ * AVChatRoom bans, stored so they outlive a restart. Merged into
+ * `StorageRepositories.groups` (each backend implements it next to its group repository).
+ */
+export interface GroupBanRepository {
+  /** Stores the bans, replacing any earlier ban of the same users (a re-ban restarts the clock). */
+  putBans(bans: readonly GroupBanRow[]): Promise<void>;
+  /** The user's ban in the group if it holds at `now` (seconds), else null. */
+  activeBan(groupID: string, userID: string, now: number): Promise<GroupBanRow | null>;
+  /** Deletes the bans of `userIDs`; returns those whose ban still held at `now` (the ones actually lifted). */
+  removeBans(groupID: string, userIDs: readonly string[], now: number): Promise<string[]>;
+  /** Deletes every ban of the group (dismissal). */
+  clearBans(groupID: string): Promise<void>;
+}
+
 /** Key of a group's timeline in the messages table. */
 export function groupKey(groupID: string): string {
   return `group:${groupID}`;

@@ -7,7 +7,7 @@
  * atomic on its own and its promise settles only after its data is durable.
  */
 import type { WireMessage, WireProfile } from '@parley/protocol';
-import type { GroupRepository } from './group-repository.js';
+import type { GroupBanRepository, GroupRepository } from './group-repository.js';
 import type { FileRepository } from './file-records.js';
 
 /** A stored message: the wire shape plus the keys storage needs. */
@@ -65,8 +65,8 @@ export interface StorageRepositories {
   conversations: ConversationRepository;
   profiles: ProfileRepository;
   blacklist: BlacklistRepository;
-  /** Groups, members, applications, group messages and remind types (group-repository.ts). */
-  groups: GroupRepository;
+  /** Groups, members, applications, group messages, remind types and AVChatRoom bans (group-repository.ts). */
+  groups: GroupRepository & GroupBanRepository;
   /** Uploaded files' metadata (file-records.ts). */
   files: FileRepository;
 }

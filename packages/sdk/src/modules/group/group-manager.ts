@@ -44,6 +44,10 @@ export const NOTICE = {
   setAdmin: 9,
   adminRevoked: 10,
   recycled: 11,
+  /** Banned from an AVChatRoom: consumed, never surfaced as a message (spec §8.4). */
+  banned: 21,
+  /** Custom notice from the app administrator (REST API), text in `userDefinedField`. */
+  custom: 255,
 } as const;
 
 /** Group tip `operationType` values (spec §7.2). */
@@ -254,6 +258,7 @@ export class GroupManager {
           break;
         case TIP.quit:
         case TIP.kicked:
+        case TIP.ban:
           if (aboutMe) {
             this.remove(group.groupID);
             continue;
@@ -283,6 +288,12 @@ export class GroupManager {
 
   /** A `push.system-notice` becomes a `TIMGroupSystemNoticeElem` message (spec §8.4) and acts on the list. */
   private onSystemNotice(data: { ID: string; time: number; groupID: string; payload: WireGroupSystemNoticePayload }): void {
+    if (data.payload.operationType === NOTICE.banned) {
+      // Spec §8.4: "SDK consumes" — like notice 4 the room leaves the list (GROUP_LIST_UPDATED),
+      // but no @TIM#SYSTEM message and no MESSAGE_RECEIVED. The room's tip 10 names the banned users.
+      this.remove(data.groupID);
+      return;
+    }
     const message = systemNoticeMessage(data, this.deps.me());
     if (this.notices.some((n) => n.ID === message.ID)) return;
     this.notices.push(message);

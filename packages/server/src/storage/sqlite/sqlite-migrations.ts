@@ -183,4 +183,16 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX files_pending ON files (expires_at) WHERE state = 'pending';
   `,
+  // AVChatRoom bans (sqlite-group-ban-repository.ts): a ban holds while until > now (seconds); expired rows are ignored.
+  `
+  CREATE TABLE group_bans (
+    group_id    TEXT    NOT NULL,
+    user_id     TEXT    NOT NULL,
+    until       INTEGER NOT NULL,
+    description TEXT    NOT NULL DEFAULT '',
+    operator    TEXT    NOT NULL DEFAULT '',
+    created_at  INTEGER NOT NULL,
+    PRIMARY KEY (group_id, user_id)
+  ) WITHOUT ROWID;
+  `,
 ];

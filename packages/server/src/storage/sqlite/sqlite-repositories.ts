@@ -16,6 +16,7 @@ import type { SqliteHandle, SqliteStatement } from './sqlite-handle.js';
 import { createSqliteFileRepository } from './sqlite-file-repository.js';
 import { toMessage, type MessageRecord } from './sqlite-message-record.js';
 import { createSqliteGroupRepository } from './sqlite-group-repository.js';
+import { createSqliteGroupBanRepository } from './sqlite-group-ban-repository.js';
 
 
 interface ProfileRecord {
@@ -330,7 +331,7 @@ export function createSqliteRepositories(db: SqliteHandle): StorageRepositories 
 
   const files = createSqliteFileRepository(db);
 
-  const groups = createSqliteGroupRepository(db);
+  const groups = { ...createSqliteGroupRepository(db), ...createSqliteGroupBanRepository(db) };
 
   return { users, messages, conversations, profiles, blacklist, files, groups };
 }
