@@ -58,6 +58,33 @@ export class LoginError extends Error {
   }
 }
 
+/** The socket could not be opened; `reason` is the errno code (ECONNREFUSED, EADDRNOTAVAIL, …) or a short word. */
+export class ConnectError extends Error {
+  constructor(
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A request got no answer: `timeout`, or the socket `closed` first. */
+export class RequestError extends Error {
+  constructor(
+    readonly reason: 'timeout' | 'closed',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A short, countable reason for a failed connect, login or request: the error code, an errno code, `timeout`, `closed`. */
+export function failureReason(err: unknown): string {
+  if (err instanceof LoginError) return String(err.code);
+  if (err instanceof ConnectError || err instanceof RequestError) return err.reason;
+  return 'other';
+}
+
 /** Wall-clock ms with sub-ms precision, comparable across processes on one machine. */
 function epochNow(): number {
   return performance.timeOrigin + performance.now();
@@ -85,6 +112,8 @@ export class Conn {
   login: LoginResult | null = null;
   private nextID = 1;
   private readonly waiting = new Map<number, Waiter>();
+  /** Rejects a pending `open()` (set while the socket is opening). */
+  private abortOpen: ((err: Error) => void) | null = null;
 
   constructor(
     readonly userID: string,
@@ -113,19 +142,21 @@ export class Conn {
       });
       this.ws = ws;
       this.state = 'opening';
+      this.abortOpen = reject;
       ws.on('open', () => {
         opened = true;
+        this.abortOpen = null;
         this.state = 'open';
         resolve();
       });
-      ws.on('error', (err) => {
-        if (!opened) reject(new Error(`socket error: ${err.message}`));
+      ws.on('error', (err: NodeJS.ErrnoException) => {
+        if (!opened) reject(new ConnectError(err.code ?? (/handshake has timed out/i.test(err.message) ? 'handshake-timeout' : 'socket'), `socket error: ${err.message}`));
       });
       ws.on('close', (code, reason) => {
         const previous = this.state;
         if (previous !== 'failed') this.state = 'closed';
         this.rejectAll(`socket closed (${code})`);
-        if (!opened) reject(new Error(`closed before open: ${code} ${reason.toString()}`));
+        if (!opened) reject(new ConnectError('closed', `closed before open: ${code} ${reason.toString()}`));
         else if (previous !== 'failed') this.events.onClose?.(code, previous);
       });
       ws.on('message', (data: RawData) => this.onMessage(data));
@@ -157,13 +188,13 @@ export class Conn {
     return new Promise((resolve, reject) => {
       const ws = this.ws;
       if (!ws || ws.readyState !== WebSocket.OPEN) {
-        reject(new Error(`socket not open for ${frame.cmd}`));
+        reject(new RequestError('closed', `socket not open for ${frame.cmd}`));
         return;
       }
       const id = this.nextID++;
       const timer = setTimeout(() => {
         this.waiting.delete(id);
-        reject(new Error(`no answer to ${frame.cmd} within ${timeoutMs} ms`));
+        reject(new RequestError('timeout', `no answer to ${frame.cmd} within ${timeoutMs} ms`));
       }, timeoutMs);
       this.waiting.set(id, { resolve, reject, timer });
       ws.send(encodeFrame({ ...frame, id } as ClientFrame));
@@ -213,6 +244,8 @@ export class Conn {
       ws.on('error', () => undefined);
       ws.terminate();
     }
+    this.abortOpen?.(new ConnectError('dropped', 'connection dropped while opening'));
+    this.abortOpen = null;
     this.rejectAll('connection dropped');
   }
 
@@ -233,7 +266,7 @@ export class Conn {
   private rejectAll(reason: string): void {
     for (const waiter of this.waiting.values()) {
       clearTimeout(waiter.timer);
-      waiter.reject(new Error(reason));
+      waiter.reject(new RequestError('closed', reason));
     }
     this.waiting.clear();
   }

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
-import { LatencyHistogram, round, type LatencySummary } from './stats.js';
+import { LatencyHistogram, latencyFields, round } from './stats.js';
 import {
   PRIORITIES,
   anonymousCount,
@@ -217,10 +217,6 @@ function sumCounts(items: PriorityCounts[]): PriorityCounts {
   const out: PriorityCounts = { High: 0, Normal: 0, Low: 0, Lowest: 0 };
   for (const c of items) for (const p of PRIORITIES) out[p] += c[p];
   return out;
-}
-
-function latencyFields(s: LatencySummary): { p50: number | null; p95: number | null; p99: number | null; max: number | null; mean: number | null } {
-  return { p50: round(s.p50), p95: round(s.p95), p99: round(s.p99), max: round(s.max), mean: round(s.mean) };
 }
 
 export async function runGroup(opts: GroupOptions): Promise<number> {

@@ -8,7 +8,7 @@ import { fork, spawn, execFileSync, type ChildProcess } from 'node:child_process
 import { randomBytes, randomInt } from 'node:crypto';
 import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ClientKind } from './endpoints.js';
@@ -251,6 +251,37 @@ export async function stopServer(server: SpawnedServer | null): Promise<void> {
   removeTempDir();
 }
 
+/** The server a run talks to: spawned (with its process) or external (`--url`). */
+export interface ServerUnderTest {
+  server: SpawnedServer | null;
+  url: string;
+  sdkAppID: number;
+  secretKey: string;
+}
+
+/** Starts a server, or uses the `--url` one with the given identity. */
+export async function serverUnderTest(
+  target: { url: string | null; sdkAppID: number | null; secretKey: string | null },
+  options: StartServerOptions = {},
+): Promise<ServerUnderTest> {
+  if (target.url !== null) {
+    log(`benchmarking the running server at ${target.url}`);
+    return { server: null, url: target.url, sdkAppID: target.sdkAppID!, secretKey: target.secretKey! };
+  }
+  const server = await startServer(options);
+  const env = Object.entries(options.env ?? {});
+  log(
+    `server started (pid ${server.child.pid}, open-files limit ${server.fdLimit ?? '?'}) at ${server.wsUrl}, data dir ${server.dataDir}` +
+      (env.length > 0 ? `, ${env.map(([k, v]) => `${k}=${v}`).join(' ')}` : ''),
+  );
+  return { server, url: server.wsUrl, sdkAppID: server.sdkAppID, secretKey: server.secretKey };
+}
+
+/** The environment fields at the end of every result line. */
+export function environmentFields(loadavgAtStart: number): { loadavg1: number | null; node: string; cpus: number; date: string } {
+  return { loadavg1: Math.round(loadavgAtStart * 100) / 100, node: process.version, cpus: cpus().length, date: new Date().toISOString() };
+}
+
 /** The bench only ever talks to this machine. */
 export function assertLoopbackUrl(text: string): void {
   let url: URL;
@@ -303,12 +334,40 @@ export function processWriteBytes(pid: number | undefined): number | null {
 }
 
 export function processRssMB(pid: number | undefined): number | null {
+  const kb = processRssKB(pid);
+  return kb === null ? null : Math.round(kb / 1024);
+}
+
+/** Resident memory (VmRSS), KB; `null` where unavailable. */
+export function processRssKB(pid: number | undefined): number | null {
   if (pid === undefined) return null;
   try {
     const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m?.[1] ? Math.round(Number(m[1]) / 1024) : null;
+    return m?.[1] ? Number(m[1]) : null;
   } catch {
     return null;
+  }
+}
+
+/**
+ * Waits until a process's RSS has settled: the last `quietMs` of samples (every 500 ms) span
+ * less than 1 MB or 0.5 %, or `maxMs` passed. Resolves with the last RSS (KB) and the wait.
+ */
+export async function waitRssSettled(pid: number | undefined, maxMs: number, quietMs = 3000): Promise<{ rssKB: number | null; settled: boolean; waitedMs: number }> {
+  const started = Date.now();
+  const samples: number[] = [];
+  const window = Math.max(2, Math.ceil(quietMs / 500) + 1);
+  for (;;) {
+    const kb = processRssKB(pid);
+    if (kb === null) return { rssKB: null, settled: false, waitedMs: Date.now() - started };
+    samples.push(kb);
+    if (samples.length >= window) {
+      const recent = samples.slice(-window);
+      const span = Math.max(...recent) - Math.min(...recent);
+      if (span < Math.max(1024, kb * 0.005)) return { rssKB: kb, settled: true, waitedMs: Date.now() - started };
+    }
+    if (Date.now() - started >= maxMs) return { rssKB: kb, settled: false, waitedMs: Date.now() - started };
+    await new Promise((r) => setTimeout(r, 500));
   }
 }
 

@@ -257,3 +257,22 @@ export function round(value: number | null, digits = 2): number | null {
   const f = 10 ** digits;
   return Math.round(value * f) / f;
 }
+
+/** A summary rounded for a result line: p50, p95, p99, max, mean in ms (2 decimals). */
+export function latencyFields(s: LatencySummary): { p50: number | null; p95: number | null; p99: number | null; max: number | null; mean: number | null } {
+  return { p50: round(s.p50), p95: round(s.p95), p99: round(s.p99), max: round(s.max), mean: round(s.mean) };
+}
+
+/** Merges histograms (e.g. one per worker) into one. */
+export function mergeHistograms(parts: Iterable<HistogramJSON>): LatencyHistogram {
+  const h = new LatencyHistogram();
+  for (const p of parts) h.merge(p);
+  return h;
+}
+
+/** Adds up counters by key (error codes per worker, …). */
+export function sumCounters(parts: Iterable<Record<string, number>>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const p of parts) for (const [k, n] of Object.entries(p)) out[k] = (out[k] ?? 0) + n;
+  return out;
+}
