@@ -29,6 +29,12 @@ let shuttingDown = false;
 /** Set once a run is done with its workers: their exits are expected from then on. */
 let finishing = false;
 
+/** Kills `child` with every other child if the run is aborted or interrupted. */
+export function trackChild(child: ChildProcess): void {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+}
+
 export function isShuttingDown(): boolean {
   return shuttingDown;
 }
