@@ -26,6 +26,11 @@ export const CloseCode = {
   /** A newer socket of the same SDK instance (same instanceID) logged in; this one is stale. Terminal for this socket. */
   Replaced: 4009,
   /**
+   * The client read its socket too slowly: the server's send buffer for it passed the limit, so the
+   * server stopped writing and closed it (memory stays bounded). Retryable: reconnect and fill the gap.
+   */
+  SlowConsumer: 4010,
+  /**
    * An app administrator logged the user out (REST `im_open_login_svc/kick`, spec §12/§15
    * "REST_API_Kick"). Preceded by `push.kicked` `REST_API_Kick`. Terminal: the SDK reports
    * `KICKED_OUT` and waits for the app to log in again.

@@ -141,6 +141,7 @@ export async function createServer(options: CreateServerOptions = {}): Promise<P
       heartbeatIntervalMs: config.heartbeatIntervalMs,
       loginTimeoutMs: config.loginTimeoutMs,
       maxWebInstances: config.maxWebInstances,
+      maxSocketBufferBytes: config.maxSocketBufferBytes,
       pageSize: config.pageSize,
       revokeWindowSeconds: config.revokeWindowSeconds,
     },

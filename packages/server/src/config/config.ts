@@ -27,6 +27,8 @@ export interface ServerConfig {
   maxWebInstances: number;
   /** Client heartbeat interval announced at login, ms. The server reaps a socket silent for 2.5× this. Env PARLEY_HEARTBEAT_INTERVAL_MS. Default 30000. */
   heartbeatIntervalMs: number;
+  /** Unsent bytes one socket may hold before its client is cut off as a slow consumer (close 4010). Env PARLEY_MAX_SOCKET_BUFFER_BYTES, flag --max-socket-buffer-bytes. Default 8 MiB. */
+  maxSocketBufferBytes: number;
   /** Time a new socket has to send `login`, ms. Env PARLEY_LOGIN_TIMEOUT_MS. Default 10000. */
   loginTimeoutMs: number;
   /** Largest `msg.list` page. Default 15 (TIM's page size). */
@@ -91,6 +93,7 @@ export function defaultConfig(): ServerConfig {
     revokeWindowSeconds: 120,
     maxWebInstances: 1,
     heartbeatIntervalMs: 30_000,
+    maxSocketBufferBytes: 8 * 1024 * 1024,
     loginTimeoutMs: 10_000,
     pageSize: 15,
     maxBlacklistSize: 1000,
@@ -125,6 +128,7 @@ const SETTINGS: Array<{ key: Key; env: string; flag: string; parse: (raw: string
   { key: 'maxFrameBytes', env: 'PARLEY_MAX_FRAME_BYTES', flag: '--max-frame-bytes', parse: (raw, name) => integer(raw, name, 1024, 16 * 1024 * 1024) },
   { key: 'revokeWindowSeconds', env: 'PARLEY_REVOKE_WINDOW_SECONDS', flag: '--revoke-window', parse: (raw, name) => integer(raw, name, 0, 365 * 86400) },
   { key: 'maxWebInstances', env: 'PARLEY_MAX_WEB_INSTANCES', flag: '--max-web-instances', parse: (raw, name) => integer(raw, name, 0, 1000) },
+  { key: 'maxSocketBufferBytes', env: 'PARLEY_MAX_SOCKET_BUFFER_BYTES', flag: '--max-socket-buffer-bytes', parse: (raw, name) => integer(raw, name, 64 * 1024, 1024 * 1024 * 1024) },
   { key: 'heartbeatIntervalMs', env: 'PARLEY_HEARTBEAT_INTERVAL_MS', flag: '--heartbeat-interval', parse: (raw, name) => integer(raw, name, 100, 600_000) },
   { key: 'loginTimeoutMs', env: 'PARLEY_LOGIN_TIMEOUT_MS', flag: '--login-timeout', parse: (raw, name) => integer(raw, name, 100, 600_000) },
   { key: 'maxBlacklistSize', env: 'PARLEY_MAX_BLACKLIST_SIZE', flag: '--max-blacklist-size', parse: (raw, name) => integer(raw, name, 1, 1_000_000) },

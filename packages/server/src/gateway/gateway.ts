@@ -30,7 +30,7 @@ import type { RelationshipService } from '../services/relationship-service.js';
 import type { FileService } from '../files/file-service.js';
 import { ServiceError } from '../services/service-error.js';
 import type { Clock } from '../services/clock.js';
-import { ClientConnection } from './client-connection.js';
+import { ClientConnection, type OutboundPolicy } from './client-connection.js';
 import { SessionRegistry, type KickRequest } from './session-registry.js';
 import { RoomRegistry } from './room-registry.js';
 import { allowedBeforeLogin, groupHandlers, isGroupConversation, type GroupGatewayServices } from './group-handlers.js';
@@ -39,6 +39,8 @@ import type { GroupPresence } from '../services/group-presence.js';
 export interface GatewayOptions {
   maxFrameBytes: number;
   maxBodyBytes: number;
+  /** Unsent bytes per socket before the client is closed as a slow consumer (4010). */
+  maxSocketBufferBytes: number;
   heartbeatIntervalMs: number;
   loginTimeoutMs: number;
   maxWebInstances: number;
@@ -74,6 +76,7 @@ export class Gateway {
   private nextConnectionNumber = 0;
   private readonly nodeTag = randomUUID().slice(0, 8);
   private closing = false;
+  private readonly outbound: OutboundPolicy;
 
   constructor(
     private readonly options: GatewayOptions,
@@ -82,6 +85,15 @@ export class Gateway {
     private readonly clock: Clock,
     private readonly log: Logger,
   ) {
+    this.outbound = {
+      maxBufferedBytes: options.maxSocketBufferBytes,
+      // Deferred: the overflow is noticed in the middle of a fan-out loop over connection sets.
+      onSlowConsumer: (connection) =>
+        queueMicrotask(() => {
+          this.log.warn({ connection: connection.id, userID: connection.userID }, 'slow consumer: send buffer over the limit, closing');
+          this.closeConnection(connection, CloseCode.SlowConsumer, 'send buffer over the limit');
+        }),
+    };
     this.wss = new WebSocketServer({ noServer: true, maxPayload: options.maxFrameBytes, perMessageDeflate: false });
     this.registry = new SessionRegistry(broker, options.maxWebInstances, (kick) => this.kick(kick));
     this.rooms = new RoomRegistry(broker);
@@ -142,7 +154,7 @@ export class Gateway {
 
   private accept(ws: WebSocket, req: IncomingMessage): void {
     const id = `${this.nodeTag}-${(++this.nextConnectionNumber).toString(36)}`;
-    const connection = new ClientConnection(id, ws, req.socket.remoteAddress ?? '', this.clock.nowMs());
+    const connection = new ClientConnection(id, ws, req.socket.remoteAddress ?? '', this.clock.nowMs(), this.outbound);
     connection.host = req.headers.host ?? '';
     this.connections.add(connection);
     this.byID.set(id, connection);

@@ -6,8 +6,13 @@ import type { Storage } from '../storage/storage.js';
 import { type Clock, nowSeconds } from './clock.js';
 import { ServiceError } from './service-error.js';
 
+/** Most user IDs the login memo holds before it starts over. */
+const KNOWN_USERS_BOUND = 1_000_000;
+
 export class AuthService {
   private readonly admins: ReadonlySet<string>;
+  /** Users known to be stored (see ensureUser). */
+  private readonly knownUsers = new Set<string>();
 
   constructor(
     private readonly storage: Storage,
@@ -62,7 +67,19 @@ export class AuthService {
       nowSeconds: now,
     });
     if (!result.ok) throw new ServiceError(result.code, result.message);
-    await this.storage.transaction((tx) => tx.users.ensure(body.userID, now));
+    await this.ensureUser(body.userID, now);
     return { userID: body.userID, expiresAt: result.expiresAt };
+  }
+
+  /**
+   * Records the user once: a login of a user already stored costs a read (or nothing, when this
+   * process has seen them), not a write transaction and its fsync. Users are never deleted, so a
+   * remembered user stays valid; the memo is cleared when it grows past its bound.
+   */
+  private async ensureUser(userID: string, now: number): Promise<void> {
+    if (this.knownUsers.has(userID)) return;
+    if (!(await this.storage.users.exists(userID))) await this.storage.transaction((tx) => tx.users.ensure(userID, now));
+    if (this.knownUsers.size >= KNOWN_USERS_BOUND) this.knownUsers.clear();
+    this.knownUsers.add(userID);
   }
 }

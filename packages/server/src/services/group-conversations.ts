@@ -18,7 +18,7 @@ import {
   type WireRemindType,
 } from '@parley/protocol';
 import type { Broker } from '../cluster/broker.js';
-import { c2cKey, type Storage } from '../storage/storage.js';
+import { c2cKey, type Storage, type StorageRepositories } from '../storage/storage.js';
 import { type Clock, nowSeconds } from './clock.js';
 import { rulesFor } from './group-rules.js';
 import { buildGroupConversation } from './group-views.js';
@@ -124,7 +124,7 @@ export class GroupConversations {
   }
 
   /** Whether `receiver` discards live C2C messages from `sender` (remind type Discard). */
-  async discardsC2C(receiver: string, sender: string): Promise<boolean> {
-    return (await this.storage.groups.c2cRemindType(receiver, c2cConversationID(sender))) === 'Discard';
+  async discardsC2C(receiver: string, sender: string, repos: Pick<StorageRepositories, 'groups'> = this.storage): Promise<boolean> {
+    return (await repos.groups.c2cRemindType(receiver, c2cConversationID(sender))) === 'Discard';
   }
 }

@@ -53,7 +53,7 @@ export class MessageService {
     private readonly limits: MessagingLimits,
     private readonly profiles: ProfileCache,
     /** Do-not-disturb: a receiver whose remind type for the sender is Discard gets no live push (group-conversations.ts). */
-    private readonly remind?: { discardsC2C(receiver: string, sender: string): Promise<boolean> },
+    private readonly remind?: { discardsC2C(receiver: string, sender: string, repos?: Pick<StorageRepositories, 'groups'>): Promise<boolean> },
   ) {}
 
   async send(caller: Caller, input: WireMessageInput, options: { onlineUserOnly?: boolean } = {}): Promise<{ message: WireMessage; duplicate: boolean }> {
@@ -115,13 +115,16 @@ export class MessageService {
         true,
       );
       // The receiver's row is neither created nor un-hidden by a message hidden from them.
+      let discarded = false;
       if (input.to !== caller.userID && !hiddenForReceiver) {
         await tx.conversations.touchUserConversation(
           { owner: input.to, conversationID: c2cConversationID(caller.userID), peer: caller.userID, convKey, createdAt: time },
           true,
         );
+        // Read here, on the writer inside the open transaction: no separate read transaction per send.
+        discarded = this.remind !== undefined && (await this.remind.discardsC2C(input.to, caller.userID, tx));
       }
-      return { message: stored, duplicate: false };
+      return { message: stored, duplicate: false, discarded };
     });
 
     const message = toWire(result.message);
@@ -131,7 +134,7 @@ export class MessageService {
         throw new ServiceError(ErrorCode.InvalidRequest, `message ID "${input.ID}" was already used for another conversation`);
       }
     } else {
-      this.fanOut(caller, result.message.hiddenForReceiver ? null : input.to, { cmd: 'push.message', data: message });
+      this.fanOut(caller, result.message.hiddenForReceiver ? null : input.to, { cmd: 'push.message', data: message }, result.discarded);
     }
     return { message, duplicate: result.duplicate };
   }
@@ -241,12 +244,15 @@ export class MessageService {
    * Publishes one frame, serialised once, to the peer and to the caller's other
    * connections; `peer` null: to the caller's other connections only (hidden from the receiver).
    */
-  private fanOut(caller: Caller, peer: string | null, frame: ServerFrame): void {
+  private fanOut(caller: Caller, peer: string | null, frame: ServerFrame, discardedByPeer?: boolean): void {
     const text = encodeFrame(frame);
     void this.broker.publishToUser(caller.userID, { kind: 'frame', frame: text, excludeConnectionID: caller.connectionID });
-    if (peer !== null && peer !== caller.userID) void this.deliverToPeer(caller.userID, peer, text);
+    if (peer === null || peer === caller.userID || discardedByPeer === true) return;
+    if (discardedByPeer === false) void this.broker.publishToUser(peer, { kind: 'frame', frame: text });
+    else void this.deliverToPeer(caller.userID, peer, text);
   }
 
+  /** Delivery when the peer's remind type was not read yet (online-only sends, revokes). */
   private async deliverToPeer(sender: string, peer: string, text: string): Promise<void> {
     if (this.remind && (await this.remind.discardsC2C(peer, sender))) return;
     await this.broker.publishToUser(peer, { kind: 'frame', frame: text });

@@ -11,7 +11,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Storage, StorageRepositories } from '../storage.js';
-import { openSqlite, type SqliteHandle } from './sqlite-handle.js';
+import { openSqlite, type SqliteHandle, type SqliteStatement } from './sqlite-handle.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
 import { createSqliteRepositories } from './sqlite-repositories.js';
 
@@ -38,6 +38,8 @@ export class SqliteStorage implements Storage {
   readonly groups: StorageRepositories['groups'];
 
   private readonly writer: SqliteHandle;
+  /** Transaction control, prepared once (exec() would parse the SQL again for every job). */
+  private readonly control: Record<'begin' | 'commit' | 'rollback' | 'savepoint' | 'release' | 'rollbackTo', SqliteStatement>;
   private reader: SqliteHandle | null = null;
   private readonly writeRepos: StorageRepositories;
   private readonly maxBatch: number;
@@ -54,6 +56,14 @@ export class SqliteStorage implements Storage {
     this.writer.pragma('synchronous = FULL');
     this.writer.pragma('busy_timeout = 5000');
     this.writeRepos = createSqliteRepositories(this.writer);
+    this.control = {
+      begin: this.writer.prepare('BEGIN IMMEDIATE'),
+      commit: this.writer.prepare('COMMIT'),
+      rollback: this.writer.prepare('ROLLBACK'),
+      savepoint: this.writer.prepare('SAVEPOINT job'),
+      release: this.writer.prepare('RELEASE job'),
+      rollbackTo: this.writer.prepare('ROLLBACK TO job'),
+    };
     // Until migrate() opens the reader, reads go through the writer.
     this.users = this.writeRepos.users;
     this.messages = this.writeRepos.messages;
@@ -122,28 +132,28 @@ export class SqliteStorage implements Storage {
     if (batch.length === 0) return;
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
     try {
-      this.writer.exec('BEGIN IMMEDIATE');
+      this.control.begin.run();
     } catch (error) {
       for (const job of batch) job.reject(error);
       return;
     }
     for (const job of batch) {
-      this.writer.exec('SAVEPOINT job');
+      this.control.savepoint.run();
       try {
         const value = await job.fn(this.writeRepos);
-        this.writer.exec('RELEASE job');
+        this.control.release.run();
         outcomes.push({ ok: true, value });
       } catch (error) {
-        this.writer.exec('ROLLBACK TO job');
-        this.writer.exec('RELEASE job');
+        this.control.rollbackTo.run();
+        this.control.release.run();
         outcomes.push({ ok: false, error });
       }
     }
     try {
-      this.writer.exec('COMMIT');
+      this.control.commit.run();
     } catch (error) {
       try {
-        this.writer.exec('ROLLBACK');
+        this.control.rollback.run();
       } catch {
         // already rolled back by SQLite
       }
