@@ -147,7 +147,8 @@ export class GroupMessageService {
       if (message.type === 'TIMGroupTipElem') fail(ErrorCode.MessageTypeNotRevocable, 'group tips cannot be revoked');
       if (message.isRevoked) return { message, changed: false };
       const role = effectiveRole(group, caller.userID, member);
-      const manager = role === 'Owner' || role === 'Admin';
+      // App administrators (config adminUserIDs) revoke like the owner.
+      const manager = role === 'Owner' || role === 'Admin' || this.groups.isAppAdmin(caller.userID);
       if (message.from !== caller.userID && !manager) fail(ErrorCode.NoPermission, "only the sender, the owner and admins may revoke a member's message");
       if (!manager && now - message.time > this.limits.revokeWindowSeconds) {
         fail(ErrorCode.GroupRevokeTimeLimitExceeded, `the revoke window of ${this.limits.revokeWindowSeconds} s has passed`);

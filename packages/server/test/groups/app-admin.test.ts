@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, type ServerFrame } from '@parley/protocol';
 import { startTestServer, type RawClient, type TestServer } from '@parley/testing';
 import { ClientPool } from '../helpers.js';
-import { clearFrames, createGroup, getGroup, groupText, memberIDs, ok, refused, settle, uid } from './group-helpers.js';
+import { clearFrames, createGroup, getGroup, groupText, memberIDs, ok, refused, sendGroup, settle, uid } from './group-helpers.js';
 
 const pool = new ClientPool();
 let srv: TestServer;
@@ -110,6 +110,15 @@ describe('an app administrator logged in over WebSocket', () => {
     await settle(c.member, c.memberOther, c.owner);
     expect([c.owner, c.member, c.memberOther].map((client) => client.frames.some(noticeFor(work, 5)))).toEqual([true, true, true]);
     await refused(c.owner, 'group.get', { groupID: work }, ErrorCode.GroupNotFound);
+  });
+
+  it('revokes any member’s message in a group it belongs to, at any time, like the owner', async () => {
+    const c = await cast();
+    const g = (await createGroup(c.owner, 'Public', { memberList: [{ userID: c.ids.member }, { userID: 'administrator' }] })).groupID;
+    const sent = await sendGroup(c.member, g, 'regrettable');
+    await refused(c.newcomer, 'msg.revoke', { conversationID: `GROUP${g}`, messageID: sent.ID }, ErrorCode.NoPermission);
+    const revoked = await ok(c.admin, 'msg.revoke', { conversationID: `GROUP${g}`, messageID: sent.ID });
+    expect(revoked.message).toMatchObject({ isRevoked: true, revoker: 'administrator' });
   });
 
   it('"nobody" stays nobody: no members added to an AVChatRoom, no mute in a Work group', async () => {
