@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Bitset, LatencyHistogram, percentile, round, summarize } from '../src/stats.js';
+import { Bitset, LatencyHistogram, latencyFields, mergeHistograms, percentile, round, sumCounters, summarize } from '../src/stats.js';
 
 describe('percentile (nearest rank)', () => {
   it('returns null for an empty sample', () => {
@@ -152,5 +152,29 @@ describe('round', () => {
     expect(round(1.23456, 1)).toBe(1.2);
     expect(round(null)).toBeNull();
     expect(round(Number.NaN)).toBeNull();
+  });
+});
+
+describe('merging worker results', () => {
+  it('merges histograms exactly: the percentiles of the parts equal those of the whole', () => {
+    const whole = new LatencyHistogram();
+    const parts = [new LatencyHistogram(), new LatencyHistogram(), new LatencyHistogram()];
+    for (let i = 0; i < 3000; i++) {
+      const v = ((i * 7919) % 1000) / 10; // 0 … 99.9 ms, deterministic
+      whole.record(v);
+      parts[i % 3]!.record(v);
+    }
+    const merged = mergeHistograms(parts.map((p) => p.toJSON()));
+    expect(merged.summary()).toEqual(whole.summary());
+    expect(merged.count).toBe(3000);
+    expect(mergeHistograms([]).summary().p50).toBeNull();
+  });
+
+  it('adds counters by key', () => {
+    expect(sumCounters([{ '70001': 2, timeout: 1 }, { timeout: 3 }, {}])).toEqual({ '70001': 2, timeout: 4 });
+  });
+
+  it('rounds a summary for the result line', () => {
+    expect(latencyFields({ count: 1, min: 1, p50: 1.23456, p95: 2, p99: null, max: 3.005, mean: 1.5 })).toEqual({ p50: 1.23, p95: 2, p99: null, max: 3.01, mean: 1.5 });
   });
 });
