@@ -116,6 +116,7 @@ export async function createServer(options: CreateServerOptions = {}): Promise<P
       memberCustomKeys: config.groupMemberCustomKeys,
       sdkAppID: identity.sdkAppID,
       appAdmins: config.adminUserIDs,
+      roomTipBatchFrom: config.roomTipBatchFrom,
     },
     roomLimiter,
   );

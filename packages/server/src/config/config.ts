@@ -61,6 +61,8 @@ export interface ServerConfig {
   groupMaxMembers: Partial<Record<WireGroupType, number>>;
   /** AVChatRoom send rate limit per group, messages per second (Low/Lowest shed first, High never; 10023). 0 = unlimited. Env PARLEY_GROUP_SEND_RATE, flag --group-send-rate. Default 40. */
   groupSendRatePerSecond: number;
+  /** AVChatRoom size (sockets) from which join/quit tips are coalesced into one tip a second naming up to 500 users; 0 = never. Env PARLEY_ROOM_TIP_BATCH_FROM, flag --room-tip-batch-from. Default 200. */
+  roomTipBatchFrom: number;
   /** Groups one user may be a member of (10037 beyond). 0 = unlimited. Env PARLEY_MAX_GROUPS_PER_USER, flag --max-groups-per-user. Default 0. */
   maxGroupsPerUser: number;
   /** Allowed group member custom-field keys (10004 for others); empty = any key. Env PARLEY_GROUP_MEMBER_CUSTOM_KEYS, flag --group-member-custom-keys: comma-separated. Default empty. */
@@ -108,6 +110,7 @@ export function defaultConfig(): ServerConfig {
     ffprobePath: 'ffprobe',
     groupMaxMembers: {},
     groupSendRatePerSecond: 40,
+    roomTipBatchFrom: 200,
     maxGroupsPerUser: 0,
     groupMemberCustomKeys: [],
     adminUserIDs: ['administrator'],
@@ -143,6 +146,7 @@ const SETTINGS: Array<{ key: Key; env: string; flag: string; parse: (raw: string
   { key: 'ffmpegPath', env: 'PARLEY_FFMPEG_PATH', flag: '--ffmpeg-path', parse: (raw) => raw.trim() },
   { key: 'ffprobePath', env: 'PARLEY_FFPROBE_PATH', flag: '--ffprobe-path', parse: (raw) => raw.trim() },
   { key: 'groupMaxMembers', env: 'PARLEY_GROUP_MAX_MEMBERS', flag: '--group-max-members', parse: (raw, name) => groupMaxMembers(raw, name) },
+  { key: 'roomTipBatchFrom', env: 'PARLEY_ROOM_TIP_BATCH_FROM', flag: '--room-tip-batch-from', parse: (raw, name) => integer(raw, name, 0, 10_000_000) },
   { key: 'groupSendRatePerSecond', env: 'PARLEY_GROUP_SEND_RATE', flag: '--group-send-rate', parse: (raw, name) => integer(raw, name, 0, 1_000_000) },
   { key: 'maxGroupsPerUser', env: 'PARLEY_MAX_GROUPS_PER_USER', flag: '--max-groups-per-user', parse: (raw, name) => integer(raw, name, 0, 1_000_000) },
   {

@@ -148,6 +148,7 @@ export class Gateway {
       inRoom: (connectionID, groupID) => byID(connectionID)?.rooms.has(groupID) ?? false,
       roomsOf: (connectionID) => [...(byID(connectionID)?.rooms ?? [])],
       roomUsers: (groupID) => this.rooms.users(groupID),
+      userInRoom: (groupID, userID) => this.rooms.hasUser(groupID, userID),
       roomSize: (groupID) => this.rooms.size(groupID),
     };
   }
@@ -176,7 +177,12 @@ export class Gateway {
       this.violation(connection, ErrorCode.InvalidFrame, 'binary frames are not part of protocol v1; send JSON text');
       return;
     }
-    const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
+    // ws hands text frames over as one Buffer (fragmented ones as an array); decode without copying first.
+    const text = Buffer.isBuffer(data)
+      ? data.toString('utf8')
+      : Array.isArray(data)
+        ? Buffer.concat(data).toString('utf8')
+        : Buffer.from(data).toString('utf8');
     const decoded = decodeClientFrame(text);
     if (!decoded.ok) {
       this.violation(connection, decoded.code, decoded.message, decoded.id);

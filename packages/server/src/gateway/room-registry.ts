@@ -57,6 +57,10 @@ export class RoomRegistry {
     for (const groupID of [...connection.rooms]) this.leave(connection, groupID);
   }
 
+  hasUser(groupID: string, userID: string): boolean {
+    return this.rooms.get(groupID)?.users.has(userID) ?? false;
+  }
+
   users(groupID: string): string[] {
     return [...(this.rooms.get(groupID)?.users.keys() ?? [])];
   }

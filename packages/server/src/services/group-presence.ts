@@ -18,6 +18,8 @@ export interface GroupPresence {
   roomsOf(connectionID: string): string[];
   /** Distinct logged-in users with a connection in the room. */
   roomUsers(groupID: string): string[];
+  /** The user has a logged-in connection in the room (O(1), unlike roomUsers). */
+  userInRoom(groupID: string, userID: string): boolean;
   /** Logged-in users in the room plus anonymous sockets. */
   roomSize(groupID: string): number;
 }
@@ -30,5 +32,6 @@ export const NO_PRESENCE: GroupPresence = {
   inRoom: () => false,
   roomsOf: () => [],
   roomUsers: () => [],
+  userInRoom: () => false,
   roomSize: () => 0,
 };

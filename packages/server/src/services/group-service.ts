@@ -40,6 +40,7 @@ import { type Clock, nowSeconds } from './clock.js';
 import { GroupDelivery } from './group-delivery.js';
 import { GroupModeration } from './group-moderation.js';
 import { NO_PRESENCE, type GroupPresence } from './group-presence.js';
+import { RoomTipBatcher } from './room-tip-batcher.js';
 import {
   COMMUNITY_GROUP_ID_PREFIX,
   GROUP_FIELD_LIMITS,
@@ -66,6 +67,8 @@ export interface GroupLimits {
   sdkAppID: number;
   /** App administrator userIDs (config `adminUserIDs`): they pass every owner/admin check (group-rules.ts `allows`). */
   appAdmins: readonly string[];
+  /** AVChatRoom size from which join/quit tips are coalesced (room-tip-batcher.ts); 0 = never. */
+  roomTipBatchFrom: number;
 }
 
 /** Options of the member operations the admin REST API adds. */
@@ -149,12 +152,17 @@ function newMember(group: { groupID: string; lastSeq: number; tipCount: number }
   };
 }
 
+/** Busy AVChatRooms (limits.roomTipBatchFrom sockets and more) get one join tip and one quit tip a second, each naming up to 500 users. */
+const ROOM_TIP_WINDOW_MS = 1000;
+const ROOM_TIP_MAX_USERS = 500;
+
 export class GroupService {
   private presence: GroupPresence = NO_PRESENCE;
   readonly delivery: GroupDelivery;
   /** AVChatRoom bans and custom system notices. */
   readonly moderation: GroupModeration;
   private readonly appAdmins: ReadonlySet<string>;
+  private readonly roomTips: RoomTipBatcher;
 
   constructor(
     private readonly storage: Storage,
@@ -167,6 +175,11 @@ export class GroupService {
   ) {
     this.delivery = new GroupDelivery(storage, broker, clock, () => this.presence);
     this.appAdmins = new Set(limits.appAdmins);
+    const threshold = limits.roomTipBatchFrom > 0 ? limits.roomTipBatchFrom : Number.POSITIVE_INFINITY;
+    this.roomTips = new RoomTipBatcher({ threshold, windowMs: ROOM_TIP_WINDOW_MS, maxUsers: ROOM_TIP_MAX_USERS }, (groupID, operationType, userIDs) => {
+      // A failed read of the group only loses this batch's tip (tips are best-effort and Low priority).
+      this.sendBatchedRoomTip(groupID, operationType, userIDs).catch(() => undefined);
+    });
     this.moderation = new GroupModeration(storage, clock, this.delivery, () => this.presence, (userID) => this.isAppAdmin(userID));
   }
 
@@ -442,7 +455,7 @@ export class GroupService {
         await tx.groups.addMember(newMember(group, caller.userID, group.owner === caller.userID ? 'Owner' : 'Member', time));
       }
     });
-    const wasInRoom = this.presence.roomUsers(group.groupID).includes(caller.userID);
+    const wasInRoom = this.presence.userInRoom(group.groupID, caller.userID);
     this.presence.joinRoom(caller.connectionID, group.groupID);
     if (!wasInRoom) await this.roomTip(group, { operatorID: caller.userID, operationType: TipType.join, userIDList: [caller.userID] }, time);
     return { status: 'JoinedSuccess', group: await this.viewFor(caller, group.groupID) };
@@ -468,7 +481,7 @@ export class GroupService {
     const time = nowSeconds(this.clock);
     if (rules.liveMembership) {
       if (!this.presence.leaveRoom(caller.connectionID, groupID)) fail(ErrorCode.NoPermission, `you have not joined ${groupID}`);
-      if (!this.presence.roomUsers(groupID).includes(caller.userID)) {
+      if (!this.presence.userInRoom(groupID, caller.userID)) {
         await this.roomTip(group, { operatorID: caller.userID, operationType: TipType.quit, userIDList: [caller.userID] }, time);
       }
       return;
@@ -821,8 +834,24 @@ export class GroupService {
     await this.delivery.groupUpdated(group.groupID, updated, origin);
   }
 
-  /** A live AVChatRoom tip (join/quit): Low priority, so the room's rate limiter sheds them first under load. */
+  /** A live AVChatRoom join/quit tip: at once in small rooms, coalesced in busy ones (room-tip-batcher.ts). */
   private async roomTip(group: GroupRow, payload: WireGroupTipPayload, time: number): Promise<void> {
+    const [userID, ...others] = payload.userIDList ?? [];
+    const joinOrQuit = payload.operationType === TipType.join || payload.operationType === TipType.quit;
+    if (joinOrQuit && userID !== undefined && others.length === 0 && this.roomTips.offer(group.groupID, this.presence.roomSize(group.groupID), payload.operationType, userID)) return;
+    await this.sendRoomTip(group, payload, time);
+  }
+
+  /** One batch of joins or quits of a busy room, as one tip naming them all. */
+  private async sendBatchedRoomTip(groupID: string, operationType: number, userIDs: string[]): Promise<void> {
+    const group = await this.storage.groups.getGroup(groupID);
+    if (!group || group.dismissed) return;
+    const [operatorID = ''] = userIDs;
+    await this.sendRoomTip(group, { operatorID, operationType, userIDList: userIDs }, nowSeconds(this.clock));
+  }
+
+  /** A live AVChatRoom tip: Low priority, so the room's rate limiter sheds them first under load. */
+  private async sendRoomTip(group: GroupRow, payload: WireGroupTipPayload, time: number): Promise<void> {
     if (!this.roomLimiter.tryAcquire(group.groupID, 'Low')) return;
     const tip = await this.delivery.appendTip(null, group, { ...payload, memberCount: this.presence.roomSize(group.groupID) }, time);
     this.delivery.toRoom(group.groupID, { cmd: 'push.message', data: { ...tip, priority: 'Low' } });

@@ -204,3 +204,32 @@ describe('AVChatRoom send rate limit', () => {
     expect(delivered).toHaveLength(accepted.length + 5);
   });
 });
+
+describe('AVChatRoom join/quit tips in busy rooms', () => {
+  it('are coalesced from roomTipBatchFrom sockets on: one tip naming every joiner, then one naming every quitter', async () => {
+    const busy = await startTestServer({ config: { maxWebInstances: 0, roomTipBatchFrom: 3 } });
+    try {
+      const p = uid('avb');
+      const owner = await pool.login(busy, `${p}-owner`);
+      const g = (await createGroup(owner, 'AVChatRoom')).groupID;
+      await ok(owner, 'group.join', { groupID: g });
+      const watcher = await anonymous(busy, g);
+      // Two sockets in the room: this join is announced alone, at once.
+      const first = await pool.login(busy, `${p}-u0`);
+      await ok(first, 'group.join', { groupID: g });
+      await watcher.next((f) => f.cmd === 'push.message' && f.data.type === 'TIMGroupTipElem');
+      expect(tips(watcher, g).map((t) => t.payload)).toEqual([expect.objectContaining({ operationType: 1, operatorID: `${p}-u0`, userIDList: [`${p}-u0`] })]);
+      // From three sockets on, the next joins within a second share one tip.
+      const joiners = await Promise.all([1, 2, 3].map((i) => pool.login(busy, `${p}-u${i}`)));
+      for (const c of joiners) await ok(c, 'group.join', { groupID: g });
+      await waitUntil(() => tips(watcher, g).length === 2, 'the batched join tip');
+      const batched = tips(watcher, g)[1]!;
+      expect(batched.payload).toMatchObject({ operationType: 1, operatorID: `${p}-u1`, userIDList: [`${p}-u1`, `${p}-u2`, `${p}-u3`], memberCount: 6 });
+      for (const c of joiners) await ok(c, 'group.quit', { groupID: g });
+      await waitUntil(() => tips(watcher, g).length === 3, 'the batched quit tip');
+      expect(tips(watcher, g)[2]!.payload).toMatchObject({ operationType: 2, userIDList: [`${p}-u1`, `${p}-u2`, `${p}-u3`] });
+    } finally {
+      await busy.close();
+    }
+  });
+});
