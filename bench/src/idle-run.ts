@@ -57,6 +57,8 @@ Options:
                            and reaping follow it), default: the server's (30000)
   --settle-timeout S       at most this long to wait for the server's RSS to settle, default 30
   --workers K              load-generator processes, default ⌈N / 15000⌉
+  --per-source-address N   connections per source address 127.0.0.x before the next one is used,
+                           default: the ephemeral port range less 2000 (~26,000)
   --url, --sdkappid, --secret-key   an external server (memory figures need a spawned one)
   --out FILE               also append the JSON line to FILE
 
@@ -75,6 +77,7 @@ export interface IdleOptions {
   heartbeatIntervalMs: number | null;
   settleTimeoutS: number;
   workers: number | null;
+  perSourceAddress: number | null;
   url: string | null;
   sdkAppID: number | null;
   secretKey: string | null;
@@ -95,6 +98,7 @@ export function parseIdleArgs(rest: readonly string[]): IdleOptions | 'help' {
       '--heartbeat-interval',
       '--settle-timeout',
       '--workers',
+      '--per-source-address',
       '--url',
       '--sdkappid',
       '--secret-key',
@@ -118,6 +122,7 @@ export function parseIdleArgs(rest: readonly string[]): IdleOptions | 'help' {
     heartbeatIntervalMs: raw.has('--heartbeat-interval') ? num('--heartbeat-interval', 30_000, 100, 600_000, true) : null,
     settleTimeoutS: num('--settle-timeout', 30, 1, 600, false),
     workers: raw.has('--workers') ? num('--workers', 1, 1, 256, true) : null,
+    perSourceAddress: raw.has('--per-source-address') ? num('--per-source-address', 1, 1, 65_535, true) : null,
     url: target.url,
     sdkAppID: target.sdkAppID,
     secretKey: target.secretKey,
@@ -171,7 +176,7 @@ export async function runIdle(opts: IdleOptions): Promise<number> {
 
   const workerCount = Math.min(target, opts.workers ?? Math.max(1, Math.ceil(target / SOCKETS_PER_WORKER)));
   if (Math.ceil(target / workerCount) > SOCKETS_PER_WORKER) log(`warning: ${Math.ceil(target / workerCount)} sockets per worker is close to the open-files limit; use --workers ${Math.ceil(target / SOCKETS_PER_WORKER)}`);
-  const perSourceAddress = connectionsPerSourceAddress();
+  const perSourceAddress = opts.perSourceAddress ?? connectionsPerSourceAddress();
   const sourceAddresses = Math.ceil(target / perSourceAddress);
   const prefix = `i${randomBytes(3).toString('hex')}u`;
   const workers = Array.from({ length: workerCount }, (_, i) => new IdleWorker(i));
