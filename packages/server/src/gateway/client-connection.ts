@@ -15,7 +15,10 @@ export interface OutboundPolicy {
 /** 'anonymous': not logged in, joined AVChatRooms with `group.join-anonymous` (receives their live messages only). */
 export type ConnectionState = 'awaiting-login' | 'logging-in' | 'ready' | 'anonymous' | 'closed';
 
-export class ClientConnection {
+const NO_ROOMS: ReadonlySet<string> = new Set();
+
+/** A connection is its own OutboundSocket (frame-writer.ts): no extra object or closure per socket. */
+export class ClientConnection implements OutboundSocket {
   state: ConnectionState = 'awaiting-login';
   userID = '';
   instanceID = '';
@@ -31,13 +34,15 @@ export class ClientConnection {
   violationWindowStart: number;
   /** Requests received but not yet answered. */
   inFlight = 0;
-  sigExpiryTimer: NodeJS.Timeout | null = null;
+  /** When the session's UserSig expires, ms (0 until login); the gateway's deadline queue watches it. */
+  sigExpiresAtMs = 0;
   loginTimer: NodeJS.Timeout | null = null;
-  /** AVChatRooms this connection joined (live membership; see RoomRegistry). */
-  readonly rooms = new Set<string>();
-  /** Where coalesced frames go (null only if ws has no raw socket: then plain ws.send). */
-  private readonly outboundSocket: OutboundSocket | null;
+  /** The raw socket coalesced frames go to (null only if ws exposes none: then plain ws.send). */
+  readonly socket: Socket;
+  private readonly hasSocket: boolean;
   private slow = false;
+  /** AVChatRooms this connection joined (live membership; see RoomRegistry); allocated on the first join. */
+  private joinedRooms: Set<string> | null = null;
 
   constructor(
     readonly id: string,
@@ -49,7 +54,27 @@ export class ClientConnection {
     this.lastSeenMs = now;
     this.violationWindowStart = now;
     const socket = rawSocketOf(ws);
-    this.outboundSocket = socket ? { socket, afterFlush: () => this.checkBacklog(socket) } : null;
+    this.hasSocket = socket !== null;
+    // ws always exposes its socket on the server side; without one, sendRaw falls back to ws.send.
+    this.socket = socket as Socket;
+  }
+
+  get rooms(): ReadonlySet<string> {
+    return this.joinedRooms ?? NO_ROOMS;
+  }
+
+  /** RoomRegistry bookkeeping: false when already in (add) / not in (remove) the room. */
+  addRoom(groupID: string): boolean {
+    this.joinedRooms ??= new Set();
+    if (this.joinedRooms.has(groupID)) return false;
+    this.joinedRooms.add(groupID);
+    return true;
+  }
+
+  removeRoom(groupID: string): boolean {
+    const removed = this.joinedRooms?.delete(groupID) ?? false;
+    if (this.joinedRooms?.size === 0) this.joinedRooms = null;
+    return removed;
   }
 
   send(frame: ServerFrame): void {
@@ -59,21 +84,19 @@ export class ClientConnection {
   /** Sends an already-serialised frame (fan-out path: serialised once for all sockets). */
   sendRaw(text: string): void {
     if (this.ws.readyState !== this.ws.OPEN || this.slow) return;
-    if (this.outboundSocket) writeTextFrame(this.outboundSocket, text);
+    if (this.hasSocket) writeTextFrame(this, text);
     else this.ws.send(text);
   }
 
   /** After a tick's writes went out: bytes the kernel would not take pile up here when the peer stops reading. */
-  private checkBacklog(socket: Socket): void {
-    if (this.slow || socket.writableLength <= this.outbound.maxBufferedBytes) return;
+  afterFlush(): void {
+    if (this.slow || this.socket.writableLength <= this.outbound.maxBufferedBytes) return;
     this.slow = true;
     this.outbound.onSlowConsumer(this);
   }
 
   clearTimers(): void {
-    if (this.sigExpiryTimer) clearTimeout(this.sigExpiryTimer);
     if (this.loginTimer) clearTimeout(this.loginTimer);
-    this.sigExpiryTimer = null;
     this.loginTimer = null;
   }
 }

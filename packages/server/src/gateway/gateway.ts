@@ -31,6 +31,7 @@ import type { FileService } from '../files/file-service.js';
 import { ServiceError } from '../services/service-error.js';
 import type { Clock } from '../services/clock.js';
 import { ClientConnection, type OutboundPolicy } from './client-connection.js';
+import { DeadlineQueue } from './deadline-queue.js';
 import { SessionRegistry, type KickRequest } from './session-registry.js';
 import { RoomRegistry } from './room-registry.js';
 import { allowedBeforeLogin, groupHandlers, isGroupConversation, type GroupGatewayServices } from './group-handlers.js';
@@ -77,6 +78,9 @@ export class Gateway {
   private readonly nodeTag = randomUUID().slice(0, 8);
   private closing = false;
   private readonly outbound: OutboundPolicy;
+  private readonly sigExpiries: DeadlineQueue<ClientConnection>;
+  /** Logged-in connections closed since the last sweep of sigExpiries (their entries are dead weight). */
+  private closedSinceCompaction = 0;
 
   constructor(
     private readonly options: GatewayOptions,
@@ -85,6 +89,7 @@ export class Gateway {
     private readonly clock: Clock,
     private readonly log: Logger,
   ) {
+    this.sigExpiries = new DeadlineQueue(() => this.clock.nowMs(), (connection, at) => this.onSigExpiryDue(connection, at));
     this.outbound = {
       maxBufferedBytes: options.maxSocketBufferBytes,
       // Deferred: the overflow is noticed in the middle of a fan-out loop over connection sets.
@@ -123,6 +128,7 @@ export class Gateway {
   async close(): Promise<void> {
     this.closing = true;
     clearInterval(this.reaper);
+    this.sigExpiries.close();
     for (const connection of [...this.connections]) this.closeConnection(connection, CloseCode.ServerShutdown, 'server shutting down');
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }
@@ -318,20 +324,17 @@ export class Gateway {
     };
   }
 
-  /** Kicks the connection when its UserSig expires; re-arms in steps because timers cap at ~24.8 days. */
+  /** Kicks the connection when its UserSig expires (one shared timer for all connections: deadline-queue.ts). */
   private armSigExpiry(connection: ClientConnection, expiresAt: number): void {
-    const msLeft = expiresAt * 1000 - this.clock.nowMs();
-    const step = Math.min(Math.max(0, msLeft), 2 ** 31 - 1);
-    connection.sigExpiryTimer = setTimeout(() => {
-      if (connection.state !== 'ready') return;
-      if (expiresAt * 1000 > this.clock.nowMs()) {
-        this.armSigExpiry(connection, expiresAt);
-        return;
-      }
-      connection.send({ cmd: 'push.kicked', data: { type: 'userSigExpired' } });
-      this.closeConnection(connection, CloseCode.UserSigExpired, 'UserSig expired');
-    }, step);
-    connection.sigExpiryTimer.unref();
+    connection.sigExpiresAtMs = expiresAt * 1000;
+    this.sigExpiries.add(connection.sigExpiresAtMs, connection);
+  }
+
+  private onSigExpiryDue(connection: ClientConnection, at: number): void {
+    // Closed, or logged in again on this socket with another UserSig since: not this deadline's business.
+    if (connection.state !== 'ready' || connection.sigExpiresAtMs !== at) return;
+    connection.send({ cmd: 'push.kicked', data: { type: 'userSigExpired' } });
+    this.closeConnection(connection, CloseCode.UserSigExpired, 'UserSig expired');
   }
 
   private caller(connection: ClientConnection): { userID: string; connectionID: string } {
@@ -393,6 +396,11 @@ export class Gateway {
     this.byID.delete(connection.id);
     this.rooms.leaveAll(connection);
     if (connection.userID) this.registry.remove(connection);
+    // Closed connections' expiry entries are dropped in bulk once they outnumber the live ones.
+    if (connection.sigExpiresAtMs > 0 && ++this.closedSinceCompaction > Math.max(1024, this.connections.size)) {
+      this.closedSinceCompaction = 0;
+      this.sigExpiries.retain((c) => c.state !== 'closed');
+    }
   }
 
   private sweep(): void {

@@ -23,6 +23,7 @@ export class RoomRegistry {
   /** False when the connection already was in the room. */
   join(connection: ClientConnection, groupID: string): boolean {
     if (connection.rooms.has(groupID)) return false;
+    connection.addRoom(groupID);
     let room = this.rooms.get(groupID);
     if (!room) {
       const unsubscribe = this.broker.subscribeGroup(groupID, (id, delivery) => this.deliver(id, delivery));
@@ -32,14 +33,13 @@ export class RoomRegistry {
     room.connections.add(connection);
     if (connection.userID === '') room.anonymous++;
     else room.users.set(connection.userID, (room.users.get(connection.userID) ?? 0) + 1);
-    connection.rooms.add(groupID);
     return true;
   }
 
   /** False when the connection was not in the room. */
   leave(connection: ClientConnection, groupID: string): boolean {
     const room = this.rooms.get(groupID);
-    if (!connection.rooms.delete(groupID) || !room || !room.connections.delete(connection)) return false;
+    if (!connection.removeRoom(groupID) || !room || !room.connections.delete(connection)) return false;
     if (connection.userID === '') room.anonymous--;
     else {
       const left = (room.users.get(connection.userID) ?? 1) - 1;
