@@ -29,7 +29,7 @@ import { openWebSocketTransport, type Transport, type WebSocketConstructor } fro
 export type KickType = KickedPush['data']['type'];
 
 /** The kick a terminal close code stands for when its `push.kicked` was not seen. */
-function kickTypeOfClose(code: number): KickType | undefined {
+export function kickTypeOfClose(code: number): KickType | undefined {
   switch (code) {
     case CloseCode.Kicked:
       return 'multipleAccount';

@@ -6,6 +6,8 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { CONNECTION_TRANSITIONS, canTransition, netStateOf, type ConnectionState } from '../../src/connection/connection-state.js';
 import { FullJitterBackoff } from '../../src/connection/reconnect-policy.js';
+import { kickTypeOfClose } from '../../src/connection/connection.js';
+import { CloseCode } from '@parley/protocol';
 
 const STATES: ConnectionState[] = ['idle', 'connecting', 'connected', 'disconnected', 'closed'];
 
@@ -105,6 +107,17 @@ describe('FullJitterBackoff', () => {
       const d = p.nextDelayMs({ attempt, elapsedMs: 0 });
       expect(d).toBeGreaterThanOrEqual(0);
       expect(d).toBeLessThan(20_000);
+    }
+  });
+});
+
+describe('kickTypeOfClose (a kick whose push.kicked was not seen)', () => {
+  it('maps the terminal kick closes to their KICKED_OUT types, and nothing else', () => {
+    expect(kickTypeOfClose(CloseCode.Kicked)).toBe('multipleAccount');
+    expect(kickTypeOfClose(CloseCode.UserSigExpired)).toBe('userSigExpired');
+    expect(kickTypeOfClose(CloseCode.KickedByAdmin)).toBe('REST_API_Kick');
+    for (const code of [CloseCode.LoggedOut, CloseCode.AuthFailed, CloseCode.Replaced, CloseCode.ServerShutdown, 1006, 1009]) {
+      expect(kickTypeOfClose(code)).toBeUndefined();
     }
   });
 });
