@@ -4,6 +4,7 @@
  *   parent → start    log in fresh users from t0 until the window ends   → progress*, done
  *   parent → finish   close what is left and exit
  */
+import type { ClientKind } from './endpoints.js';
 import type { HistogramJSON } from './stats.js';
 import type { WindowLoad } from './worker-runtime.js';
 
@@ -26,8 +27,10 @@ export interface StormStartMsg {
   durationMs: number;
   /** Give up on one connect + login after this long, ms. */
   loginTimeoutMs: number;
-  /** Source addresses 127.0.0.1 … 127.0.0.k, used in turn. */
+  /** Source addresses 127.0.0.1 … 127.0.0.k, used in turn (lean client). */
   sourceAddresses: number;
+  /** Lean raw-protocol client, or a fresh @parley/sdk instance per login. */
+  client: ClientKind;
 }
 
 export interface StormFinishMsg {

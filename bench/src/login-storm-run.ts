@@ -7,8 +7,10 @@
 import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
 import type { StormDoneMsg, StormParentMsg, StormWorkerMsg } from './login-storm-ipc.js';
+import type { ClientKind } from './endpoints.js';
 import {
   armHardTimeout,
+  clientOption,
   connectionsPerSourceAddress,
   emitResult,
   environmentFields,
@@ -44,6 +46,8 @@ Options:
                            first N logins every user is known to the server (no insert);
                            N must be at least 2 × --window. Default: every login a fresh user
   --workers K              load-generator processes, default 1
+  --client lean|sdk        lean raw-protocol client (default), or a fresh @parley/sdk instance per
+                           login (its login also loads conversations, profile, blacklist, groups)
   --login-timeout S        give up on one connect + login after S seconds, default 10
   --source-addresses K     use 127.0.0.1 … 127.0.0.K in turn, default: enough for the
                            expected number of logins (ports of closed connections linger)
@@ -60,6 +64,7 @@ export interface LoginStormOptions {
   workers: number;
   /** Users per worker to cycle over; null = a fresh user every login. */
   users: number | null;
+  client: ClientKind;
   loginTimeoutS: number;
   sourceAddresses: number | null;
   url: string | null;
@@ -71,7 +76,7 @@ export interface LoginStormOptions {
 export function parseLoginStormArgs(rest: readonly string[]): LoginStormOptions | 'help' {
   const raw = parseFlags(
     rest,
-    new Set(['--rate', '--window', '--duration', '--warmup', '--workers', '--users', '--login-timeout', '--source-addresses', '--url', '--sdkappid', '--secret-key', '--out']),
+    new Set(['--rate', '--window', '--duration', '--warmup', '--workers', '--users', '--client', '--login-timeout', '--source-addresses', '--url', '--sdkappid', '--secret-key', '--out']),
   );
   if (raw === 'help') return 'help';
   const num = (name: string, def: number, min: number, max: number, integer: boolean) => numOption(raw, name, def, min, max, integer);
@@ -85,6 +90,7 @@ export function parseLoginStormArgs(rest: readonly string[]): LoginStormOptions 
     rate,
     window,
     users,
+    client: clientOption(raw),
     durationS: num('--duration', 10, 0.1, 86_400, false),
     warmupS: num('--warmup', 2, 0, 3600, false),
     workers: num('--workers', 1, 1, 64, true),
@@ -147,6 +153,7 @@ export async function runLoginStorm(opts: LoginStormOptions): Promise<number> {
       durationMs,
       loginTimeoutMs,
       sourceAddresses,
+      client: opts.client,
     });
   }
   log(
@@ -200,6 +207,7 @@ export async function runLoginStorm(opts: LoginStormOptions): Promise<number> {
     server_cpu_s: probe.cpuMs !== null ? round(probe.cpuMs / 1000, 2) : null,
     server_rss_mb: probe.rssMB,
     loadgen_cpu_s: round(loadgenCpuMs / 1000, 2),
+    client: opts.client,
     target_rate: opts.rate,
     window: opts.window,
     workers: opts.workers,

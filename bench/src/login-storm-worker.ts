@@ -4,12 +4,15 @@
  * again and again — closed loop with
  * `window` logins in flight, or open loop at `rate` — and closes each connection as soon as
  * its login is answered (closing handshake; the server closes the TCP connection first, so
- * TIME_WAIT stays on its side and the load generator's ports come back at once). Reports
+ * TIME_WAIT stays on its side and the load generator's ports come back at once). With
+ * `--client sdk` each login is a fresh @parley/sdk instance, destroyed once ready. Reports
  * over IPC (login-storm-ipc.ts).
  */
 import { performance } from 'node:perf_hooks';
 import { Conn, failureReason, type ConnTarget } from './conn.js';
+import { EndpointError } from './endpoints.js';
 import type { StormParentMsg, StormStartMsg, StormWorkerMsg } from './login-storm-ipc.js';
+import { sdkLogin } from './sdk-endpoints.js';
 import { LatencyHistogram } from './stats.js';
 import { fatal, installWorkerGuards, paceOpenLoop, postToParent, sleep, WindowMeter } from './worker-runtime.js';
 
@@ -18,6 +21,7 @@ const CLOSE_WAIT_MS = 5000;
 
 const post: (msg: StormWorkerMsg) => void = postToParent;
 const closing = new Set<Conn>();
+const sdkClosing = new Set<Promise<void>>();
 let started = false;
 
 async function run(msg: StormStartMsg): Promise<void> {
@@ -41,14 +45,45 @@ async function run(msg: StormStartMsg): Promise<void> {
   /** One login of a fresh user; `dueEpoch` is its intended start in open loop (latency counts from it). */
   const attempt = (dueEpoch: number | null): void => {
     const k = next++;
-    const conn = new Conn(`${msg.prefix}${msg.pool > 0 ? k % msg.pool : k}`);
+    const userID = `${msg.prefix}${msg.pool > 0 ? k % msg.pool : k}`;
     const startPerf = performance.now();
     const refEpoch = dueEpoch ?? performance.timeOrigin + startPerf;
     const inWindow = refEpoch >= windowStart && refEpoch < windowEnd;
-    const localAddress = msg.sourceAddresses > 1 ? `127.0.0.${1 + (k % msg.sourceAddresses)}` : undefined;
     inFlight++;
     totalAttempted++;
     if (inWindow) windowAttempted++;
+    const succeeded = () => {
+      const doneEpoch = performance.timeOrigin + performance.now();
+      totalOk++;
+      if (inWindow) {
+        windowOk++;
+        latency.record(doneEpoch - refEpoch);
+      }
+    };
+    const failedWith = (reason: string, err: unknown) => {
+      totalFailed++;
+      if (inWindow) windowFailed++;
+      failures[reason] = (failures[reason] ?? 0) + 1;
+      if (failureSamples.length < 5) failureSamples.push(`${userID}: ${err instanceof Error ? err.message : String(err)}`);
+    };
+    const settled = () => {
+      inFlight--;
+      if (sending && msg.rate === 0) attempt(null);
+    };
+    if (msg.client === 'sdk') {
+      sdkLogin(target, userID).then(
+        (destroy) => {
+          succeeded();
+          const closing = destroy();
+          sdkClosing.add(closing);
+          void closing.finally(() => sdkClosing.delete(closing));
+        },
+        (err: unknown) => failedWith(err instanceof EndpointError && err.code !== null && err.code >= 0 ? String(err.code) : 'other', err),
+      ).finally(settled);
+      return;
+    }
+    const conn = new Conn(userID);
+    const localAddress = msg.sourceAddresses > 1 ? `127.0.0.${1 + (k % msg.sourceAddresses)}` : undefined;
     // The handshake has a timeout of its own; this one bounds connect + login together.
     let timedOut = false;
     const deadline = setTimeout(() => {
@@ -57,27 +92,18 @@ async function run(msg: StormStartMsg): Promise<void> {
     }, msg.loginTimeoutMs);
     conn.connect(target, localAddress).then(
       () => {
-        const doneEpoch = performance.timeOrigin + performance.now();
-        totalOk++;
-        if (inWindow) {
-          windowOk++;
-          latency.record(doneEpoch - refEpoch);
-        }
+        succeeded();
         closing.add(conn);
         void conn.close().finally(() => closing.delete(conn));
       },
       (err: unknown) => {
         const reason = timedOut ? 'timeout' : failureReason(err);
         conn.drop();
-        totalFailed++;
-        if (inWindow) windowFailed++;
-        failures[reason] = (failures[reason] ?? 0) + 1;
-        if (failureSamples.length < 5) failureSamples.push(`${conn.userID}: ${err instanceof Error ? err.message : String(err)}`);
+        failedWith(reason, err);
       },
     ).finally(() => {
       clearTimeout(deadline);
-      inFlight--;
-      if (sending && msg.rate === 0) attempt(null);
+      settled();
     });
   };
 
@@ -126,7 +152,7 @@ async function run(msg: StormStartMsg): Promise<void> {
 
 async function finish(): Promise<void> {
   const deadline = performance.now() + CLOSE_WAIT_MS;
-  while (closing.size > 0 && performance.now() < deadline) await sleep(20);
+  while ((closing.size > 0 || sdkClosing.size > 0) && performance.now() < deadline) await sleep(20);
   for (const conn of closing) conn.terminate();
   process.exit(0);
 }

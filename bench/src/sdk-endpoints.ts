@@ -64,6 +64,24 @@ async function destroy(tim: ChatSDK | null): Promise<void> {
   }
 }
 
+// ---------------------------------------------------------------- login-storm
+
+/**
+ * Logs `userID` in with a fresh SDK instance; resolves once the SDK is ready (its login includes
+ * the conversation, profile, blacklist and group loads) with a function that destroys it.
+ * Rejects with an EndpointError carrying the SDK's code.
+ */
+export async function sdkLogin(target: ConnTarget, userID: string): Promise<() => Promise<void>> {
+  const { tim } = await newInstance(target);
+  try {
+    await tim.login({ userID, userSig: userSig(target, userID) });
+  } catch (err) {
+    await destroy(tim);
+    throw failure('login', err);
+  }
+  return () => destroy(tim);
+}
+
 // ---------------------------------------------------------------- c2c
 
 export class SdkC2CEndpoint implements C2CEndpoint {

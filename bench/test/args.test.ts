@@ -124,3 +124,10 @@ describe('all', () => {
     expect(plan({ quick: true, runs: 1, only: new Set(['history']) }, 20_000).map((s) => s.workload)).toEqual(['history']);
   });
 });
+
+describe('login-storm --client', () => {
+  it('accepts the SDK', () => {
+    expect(parsed(parseLoginStormArgs(['--client', 'sdk'])).client).toBe('sdk');
+    expect(parsed(parseLoginStormArgs([])).client).toBe('lean');
+  });
+});
