@@ -58,7 +58,7 @@ describe('coalesced writes', () => {
     const acks = await Promise.all(texts.map((text) => alice.request('msg.send', { message: textMessage('bob', text) })));
     const seqs = acks.map((r: ResFrame) => expectOk<{ message: WireMessage }>(r).message.seq);
     expect(seqs).toEqual(texts.map((_, i) => i + 1));
-    await waitUntil(() => pushes<WireMessage>(bob, 'push.message').length === texts.length);
+    await waitUntil(() => pushes<WireMessage>(bob, 'push.message').length === texts.length, 'every push');
     const got = pushes<WireMessage>(bob, 'push.message');
     expect(got.map((m) => m.seq)).toEqual(seqs);
     expect(got.map((m) => (m.payload as { text: string }).text)).toEqual(texts);
