@@ -64,14 +64,16 @@ export interface Field {
 export type Shape = Record<string, Field>;
 
 /** Validates an object against a shape; unknown keys are rejected so typos surface. */
-export const object =
-  (shape: Shape): Rule =>
-  (v, path) => {
+export const object = (shape: Shape): Rule => {
+  // Computed once per rule, not per frame (this runs for every field of every frame).
+  const fields = Object.entries(shape);
+  return (v, path) => {
     if (!isPlainObject(v)) return `${path} must be an object`;
-    for (const key of Object.keys(v)) {
+    // for…in over a JSON.parse result: own enumerable keys only, without allocating a key array.
+    for (const key in v) {
       if (!Object.prototype.hasOwnProperty.call(shape, key)) return `${path}.${key} is not a known field`;
     }
-    for (const [key, field] of Object.entries(shape)) {
+    for (const [key, field] of fields) {
       const value = v[key];
       if (value === undefined) {
         if (field.optional) continue;
@@ -82,6 +84,7 @@ export const object =
     }
     return null;
   };
+};
 
 export const req = (rule: Rule): Field => ({ rule });
 export const opt = (rule: Rule): Field => ({ rule, optional: true });
