@@ -267,7 +267,7 @@ export async function runC2C(opts: C2COptions): Promise<number> {
       'sending',
     );
   } finally {
-    probe.cancel();
+    probe.end();
   }
   const serverCpuMs = probe.cpuMs;
   const serverWriteBytes = probe.writeBytes;

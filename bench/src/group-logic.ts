@@ -202,15 +202,3 @@ export class MemberReceipts {
 }
 
 const EMPTY = new Bitset(8);
-
-/**
- * Open-loop pacing: how many messages are due by `elapsedMs` at `ratePerS`,
- * minus those already issued, capped at `maxBacklog` (the excess is dropped and
- * reported as backlog, so a slow server is not hit with a burst later).
- */
-export function dueNow(ratePerS: number, elapsedMs: number, issued: number, maxBacklog: number): { due: number; dropped: number } {
-  const target = Math.floor((ratePerS * Math.max(0, elapsedMs)) / 1000);
-  const due = Math.max(0, target - issued);
-  if (due > maxBacklog) return { due: maxBacklog, dropped: due - maxBacklog };
-  return { due, dropped: 0 };
-}

@@ -383,7 +383,7 @@ export async function runGroup(opts: GroupOptions): Promise<number> {
       'sending',
     );
   } finally {
-    probe.cancel();
+    probe.end();
   }
 
   // Drain: every worker learns every sender's acked messages and waits until its members have them.

@@ -200,7 +200,7 @@ export async function runHistory(opts: HistoryOptions): Promise<number> {
     dones = await withTimeout(Promise.all(workers.map((w) => w.next('done'))), t0 - Date.now() + warmupMs + durationMs + requestTimeoutMs + 20_000, 'fetching');
   } finally {
     clearInterval(ticker);
-    probe.cancel();
+    probe.end();
   }
   markFinishing();
   for (const w of workers) w.send({ type: 'finish' });

@@ -178,7 +178,7 @@ export async function runLoginStorm(opts: LoginStormOptions): Promise<number> {
     dones = await withTimeout(Promise.all(workers.map((w) => w.next('done'))), t0 - Date.now() + warmupMs + durationMs + loginTimeoutMs + 20_000, 'logging in');
   } finally {
     clearInterval(ticker);
-    probe.cancel();
+    probe.end();
   }
   markFinishing();
   for (const w of workers) w.send({ type: 'finish' });

@@ -403,7 +403,11 @@ export class ServerProbe {
     ];
   }
 
+  private ended = false;
+
   private takeEnd(): void {
+    if (this.ended) return;
+    this.ended = true;
     const cpuEnd = processCpuMs(this.pid);
     if (cpuEnd !== null && this.cpuStart !== null) this.cpuMs = cpuEnd - this.cpuStart;
     const writeEnd = processWriteBytes(this.pid);
@@ -413,6 +417,15 @@ export class ServerProbe {
 
   cancel(): void {
     for (const t of this.timers) clearTimeout(t);
+  }
+
+  /**
+   * Takes the end sample now if its timer has not fired yet: the workers' clocks and this
+   * process's timers differ by a few ms, so a worker may report before the window's end here.
+   */
+  end(): void {
+    this.cancel();
+    this.takeEnd();
   }
 }
 

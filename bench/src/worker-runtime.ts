@@ -3,7 +3,6 @@
  * the load generator's own CPU and event-loop delay over the window, and open-loop pacing.
  */
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { dueNow } from './group-logic.js';
 
 /** Sends a message to the parent process if it is still there. */
 export function postToParent(msg: unknown): void {
@@ -98,43 +97,88 @@ export class WindowMeter {
 }
 
 /**
+ * Which open-loop operations are due, and since when. Operation k (1, 2, …) falls due at
+ * k / rate after the start; the pacer looks every few ms (`tick`), and an operation's
+ * reference time — what its latency is measured from — is the tick at which it was first
+ * found due. Operations that cannot go out yet (every window full) wait in a FIFO with their
+ * reference time, so waiting for a slow server counts in their latency (no coordinated
+ * omission); the pacer's own tick granularity does not. More than `maxBacklog` waiting are
+ * dropped, oldest first, and counted in `backlog`, so a slow server is not hit with a burst
+ * later. A late tick (a busy load generator) shows in the worker's event-loop delay.
+ */
+export class DueQueue {
+  /** Operations that fell due so far (issued, waiting or dropped). */
+  private scheduled = 0;
+  private refs: number[] = [];
+  private head = 0;
+  backlog = 0;
+
+  constructor(
+    private readonly ratePerS: number,
+    private readonly maxBacklog: number,
+  ) {}
+
+  /** Marks what fell due by `elapsedMs` after the start, with reference time `nowEpoch`. */
+  tick(elapsedMs: number, nowEpoch: number): void {
+    const target = Math.floor((this.ratePerS * Math.max(0, elapsedMs)) / 1000);
+    for (; this.scheduled < target; this.scheduled++) this.refs.push(nowEpoch);
+    const excess = this.waiting - this.maxBacklog;
+    if (excess > 0) {
+      this.head += excess;
+      this.backlog += excess;
+    }
+    if (this.head > 4096 && this.head * 2 > this.refs.length) {
+      this.refs = this.refs.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  get waiting(): number {
+    return this.refs.length - this.head;
+  }
+
+  /** The oldest waiting operation's reference time, without taking it. */
+  peek(): number | undefined {
+    return this.head < this.refs.length ? this.refs[this.head] : undefined;
+  }
+
+  take(): void {
+    if (this.head < this.refs.length) this.head++;
+  }
+
+  /** At the end: whatever still waits was never sent. */
+  abandon(): void {
+    this.backlog += this.waiting;
+    this.head = this.refs.length;
+  }
+}
+
+/**
  * Open loop: issues operations at `ratePerS` from `startPerf` until `endPerf` (performance.now()
- * ms). Operation k (1, 2, …) is due at startEpoch + k / rate; `issue(dueEpoch)` sends it and returns true, or
- * returns false when nothing can take it now (every window full): it stays due and is retried on
- * the next tick. More than `maxBacklog` due operations are dropped and counted (`backlog`), so a
- * slow server is not hit with a burst later. Latency is measured from `dueEpoch`, not from the
- * moment of sending, so waiting for a window counts (no coordinated omission).
+ * ms), looking every `tickMs` (see DueQueue). `issue(refEpoch)` sends one and returns true, or
+ * returns false when nothing can take it now; it then waits for the next tick.
  */
 export function paceOpenLoop(options: {
   ratePerS: number;
   startPerf: number;
   endPerf: number;
   maxBacklog: number;
-  issue: (dueEpoch: number) => boolean;
+  issue: (refEpoch: number) => boolean;
   tickMs?: number;
-}): Promise<{ issued: number; backlog: number }> {
+}): Promise<{ backlog: number }> {
   const { ratePerS, startPerf, endPerf, maxBacklog, issue } = options;
-  const startEpoch = performance.timeOrigin + startPerf;
-  let issued = 0;
-  let backlog = 0;
+  const due = new DueQueue(ratePerS, maxBacklog);
   return new Promise((resolve) => {
     const tick = () => {
       const now = performance.now();
-      const step = dueNow(ratePerS, Math.min(now, endPerf) - startPerf, issued, maxBacklog);
-      backlog += step.dropped;
-      issued += step.dropped;
-      let due = step.due;
-      // Operation number `issued + 1` becomes due when the target count reaches it: at (issued + 1) / rate.
-      while (due > 0 && issue(startEpoch + ((issued + 1) * 1000) / ratePerS)) {
-        issued++;
-        due--;
-      }
+      due.tick(Math.min(now, endPerf) - startPerf, performance.timeOrigin + now);
+      for (let ref = due.peek(); ref !== undefined && issue(ref); ref = due.peek()) due.take();
       if (now >= endPerf) {
-        backlog += due;
+        due.abandon();
         clearInterval(timer);
-        resolve({ issued, backlog });
+        resolve({ backlog: due.backlog });
       }
     };
-    const timer = setInterval(tick, options.tickMs ?? 2);
+    const timer = setInterval(tick, options.tickMs ?? 1);
   });
 }

@@ -3,7 +3,6 @@ import {
   MemberReceipts,
   anonymousCount,
   batches,
-  dueNow,
   formatPriorityMix,
   isAnonymousMember,
   membersOfWorker,
@@ -175,15 +174,5 @@ describe('MemberReceipts', () => {
     r.record(2, 3, 4);
     expect(r.hasAll(2, acked)).toBe(true);
     expect(r.hasAll(5, new Bitset())).toBe(true);
-  });
-});
-
-describe('dueNow (open-loop pacing)', () => {
-  it('issues what is due and drops what exceeds the backlog cap', () => {
-    expect(dueNow(10, 0, 0, 10)).toEqual({ due: 0, dropped: 0 });
-    expect(dueNow(10, 1000, 0, 10)).toEqual({ due: 10, dropped: 0 });
-    expect(dueNow(10, 1050, 10, 10)).toEqual({ due: 0, dropped: 0 });
-    expect(dueNow(10, 3000, 5, 10)).toEqual({ due: 10, dropped: 15 });
-    expect(dueNow(10, -5, 0, 10)).toEqual({ due: 0, dropped: 0 });
   });
 });
