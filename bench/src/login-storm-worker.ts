@@ -1,17 +1,18 @@
 /**
  * login-storm load-generator worker: a child process forked by login-storm-run.ts. Opens a
  * socket and logs in a user the server has never seen (or one of a pool of users, `--users`),
- * again and again — closed loop with
- * `window` logins in flight, or open loop at `rate` — and closes each connection as soon as
- * its login is answered (closing handshake; the server closes the TCP connection first, so
+ * again and again — closed loop with `window` logins in flight, or open loop at `rate` — with
+ * the minimal WebSocket client of raw-login.ts, and closes each connection as soon as its
+ * login is answered (closing handshake; the server closes the TCP connection first, so
  * TIME_WAIT stays on its side and the load generator's ports come back at once). With
  * `--client sdk` each login is a fresh @parley/sdk instance, destroyed once ready. Reports
  * over IPC (login-storm-ipc.ts).
  */
 import { performance } from 'node:perf_hooks';
-import { Conn, failureReason, type ConnTarget } from './conn.js';
+import { failureReason, type ConnTarget } from './conn.js';
 import { EndpointError } from './endpoints.js';
 import type { StormParentMsg, StormStartMsg, StormWorkerMsg } from './login-storm-ipc.js';
+import { rawLogin } from './raw-login.js';
 import { sdkLogin } from './sdk-endpoints.js';
 import { LatencyHistogram } from './stats.js';
 import { fatal, installWorkerGuards, paceOpenLoop, postToParent, sleep, WindowMeter } from './worker-runtime.js';
@@ -20,7 +21,6 @@ const PROGRESS_INTERVAL_MS = 250;
 const CLOSE_WAIT_MS = 5000;
 
 const post: (msg: StormWorkerMsg) => void = postToParent;
-const closing = new Set<Conn>();
 const sdkClosing = new Set<Promise<void>>();
 let started = false;
 
@@ -82,29 +82,8 @@ async function run(msg: StormStartMsg): Promise<void> {
       ).finally(settled);
       return;
     }
-    const conn = new Conn(userID);
     const localAddress = msg.sourceAddresses > 1 ? `127.0.0.${1 + (k % msg.sourceAddresses)}` : undefined;
-    // The handshake has a timeout of its own; this one bounds connect + login together.
-    let timedOut = false;
-    const deadline = setTimeout(() => {
-      timedOut = true;
-      conn.drop();
-    }, msg.loginTimeoutMs);
-    conn.connect(target, localAddress).then(
-      () => {
-        succeeded();
-        closing.add(conn);
-        void conn.close().finally(() => closing.delete(conn));
-      },
-      (err: unknown) => {
-        const reason = timedOut ? 'timeout' : failureReason(err);
-        conn.drop();
-        failedWith(reason, err);
-      },
-    ).finally(() => {
-      clearTimeout(deadline);
-      settled();
-    });
+    rawLogin(target, userID, msg.loginTimeoutMs, localAddress).then(succeeded, (err: unknown) => failedWith(failureReason(err), err)).finally(settled);
   };
 
   const progress = setInterval(() => post({ type: 'progress', attempted: totalAttempted, ok: totalOk, failed: totalFailed, inFlight }), PROGRESS_INTERVAL_MS);
@@ -152,8 +131,8 @@ async function run(msg: StormStartMsg): Promise<void> {
 
 async function finish(): Promise<void> {
   const deadline = performance.now() + CLOSE_WAIT_MS;
-  while ((closing.size > 0 || sdkClosing.size > 0) && performance.now() < deadline) await sleep(20);
-  for (const conn of closing) conn.terminate();
+  // Lean logins close themselves (the server ends each TCP connection after the close frame).
+  while (sdkClosing.size > 0 && performance.now() < deadline) await sleep(20);
   process.exit(0);
 }
 

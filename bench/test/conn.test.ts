@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConnectError, failureReason, LoginError, RequestError, sourceAddressFor } from '../src/conn.js';
 import { benchText, parseBenchText } from '../src/endpoints.js';
+import { maskedFrame, readServerFrames } from '../src/raw-login.js';
 
 describe('sourceAddressFor', () => {
   it('leaves the choice to the kernel while one address is enough', () => {
@@ -31,5 +32,36 @@ describe('bench message text', () => {
     expect(parseBenchText(benchText(1700000000123.456, 1700000000100.5, 42))).toEqual({ dueEpoch: 1700000000100.5, n: 42 });
     expect(parseBenchText('hello')).toBeNull();
     expect(parseBenchText(undefined)).toBeNull();
+  });
+});
+
+describe('raw-login frames', () => {
+  it('masks a client frame so that unmasking restores the payload', () => {
+    const payload = Buffer.from('{"cmd":"login","id":1}');
+    const frame = maskedFrame(0x1, payload, 0x12345678);
+    expect(frame[0]).toBe(0x81);
+    expect(frame[1]).toBe(0x80 | payload.length);
+    const mask = frame.subarray(2, 6);
+    const unmasked = Buffer.from(frame.subarray(6).map((b, i) => b ^ mask[i % 4]!));
+    expect(unmasked.toString()).toBe(payload.toString());
+  });
+
+  it('uses the 16-bit length form from 126 bytes on', () => {
+    const frame = maskedFrame(0x1, Buffer.alloc(300, 0x61), 1);
+    expect(frame[1]).toBe(0x80 | 126);
+    expect(frame.readUInt16BE(2)).toBe(300);
+    expect(frame.length).toBe(4 + 4 + 300);
+  });
+
+  it('reads complete server text frames and stops at an incomplete one or a close', () => {
+    const text = (s: string) => Buffer.concat([Buffer.from([0x81, s.length]), Buffer.from(s)]);
+    const long = 'x'.repeat(200);
+    const longFrame = Buffer.concat([Buffer.from([0x81, 126, 0, 200]), Buffer.from(long)]);
+    const got: string[] = [];
+    const buf = Buffer.concat([text('a'), longFrame, text('bc').subarray(0, 3)]);
+    const next = readServerFrames(buf, 0, (t) => got.push(t));
+    expect(got).toEqual(['a', long]);
+    expect(next).toBe(3 + 204);
+    expect(readServerFrames(Buffer.from([0x88, 0]), 0, () => undefined)).toBe(-1);
   });
 });
