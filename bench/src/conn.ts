@@ -1,6 +1,6 @@
 /**
  * The lean load-generator client every worker uses: one raw-protocol
- * WebSocket (`ws` + `@parley/protocol`, docs/protocol.md), its handshake, and
+ * WebSocket (raw-ws.ts + `@parley/protocol`, docs/protocol.md), its handshake, and
  * request/response matching by `id`. Workers keep their own bookkeeping (what
  * was sent, what arrived) and see every frame that is not the answer to a
  * `request()` through `onFrame`, undecoded unless this class had to decode it,
@@ -11,7 +11,6 @@
  * address runs out of local ports.
  */
 import { performance } from 'node:perf_hooks';
-import WebSocket, { type RawData } from 'ws';
 import {
   PROTOCOL_VERSION,
   decodeServerFrame,
@@ -22,6 +21,7 @@ import {
   type ServerFrame,
 } from '@parley/protocol';
 import { genUserSig } from '@parley/server';
+import { OpenError, RawWebSocket } from './raw-ws.js';
 
 /** Where and as whom to connect. */
 export interface ConnTarget {
@@ -90,12 +90,6 @@ function epochNow(): number {
   return performance.timeOrigin + performance.now();
 }
 
-export function toBuffer(data: RawData): Buffer {
-  if (Buffer.isBuffer(data)) return data;
-  if (Array.isArray(data)) return Buffer.concat(data);
-  return Buffer.from(data);
-}
-
 export function describeResponse(res: ResponseFrame): string {
   return `${res.code} ${'message' in res ? res.message : ''}`.trim();
 }
@@ -107,13 +101,12 @@ interface Waiter {
 }
 
 export class Conn {
-  ws: WebSocket | null = null;
+  ws: RawWebSocket | null = null;
   state: ConnState = 'idle';
   login: LoginResult | null = null;
   private nextID = 1;
   private readonly waiting = new Map<number, Waiter>();
-  /** Rejects a pending `open()` (set while the socket is opening). */
-  private abortOpen: ((err: Error) => void) | null = null;
+  private closeWaiters: Array<() => void> = [];
 
   constructor(
     readonly userID: string,
@@ -130,42 +123,32 @@ export class Conn {
   }
 
   /** Opens the socket (from `localAddress` when given); resolves once it is open. */
-  open(target: ConnTarget, localAddress?: string): Promise<void> {
-    return new Promise((resolve, reject) => {
-      let opened = false;
-      const ws = new WebSocket(target.url, {
-        handshakeTimeout: target.connectTimeoutMs,
-        perMessageDeflate: false,
-        // The server sends valid UTF-8 JSON; checking every byte again only costs the load generator.
-        skipUTF8Validation: true,
-        ...(localAddress !== undefined ? { localAddress } : {}),
-      });
-      this.ws = ws;
-      this.state = 'opening';
-      this.abortOpen = reject;
-      ws.on('open', () => {
-        opened = true;
-        this.abortOpen = null;
-        this.state = 'open';
-        resolve();
-      });
-      ws.on('error', (err: NodeJS.ErrnoException) => {
-        if (!opened) reject(new ConnectError(err.code ?? (/handshake has timed out/i.test(err.message) ? 'handshake-timeout' : 'socket'), `socket error: ${err.message}`));
-      });
-      ws.on('close', (code, reason) => {
+  async open(target: ConnTarget, localAddress?: string): Promise<void> {
+    const ws = new RawWebSocket({
+      onText: (buf, start, end) => this.onMessage(buf.subarray(start, end)),
+      onClose: (code) => {
         const previous = this.state;
         if (previous !== 'failed') this.state = 'closed';
+        this.ws = null;
         this.rejectAll(`socket closed (${code})`);
-        if (!opened) reject(new ConnectError('closed', `closed before open: ${code} ${reason.toString()}`));
-        else if (previous !== 'failed') this.events.onClose?.(code, previous);
-      });
-      ws.on('message', (data: RawData) => this.onMessage(data));
+        for (const resolve of this.closeWaiters.splice(0)) resolve();
+        if (previous !== 'failed') this.events.onClose?.(code, previous);
+      },
     });
+    this.ws = ws;
+    this.state = 'opening';
+    try {
+      await ws.open(target.url, target.connectTimeoutMs, localAddress);
+    } catch (err) {
+      if (this.state === 'opening') this.state = 'failed';
+      this.ws = null;
+      throw err instanceof OpenError ? new ConnectError(err.reason, err.message) : err;
+    }
+    if (this.state === 'opening') this.state = 'open';
   }
 
-  private onMessage(data: RawData): void {
+  private onMessage(buf: Buffer): void {
     const recvEpoch = epochNow();
-    const buf = toBuffer(data);
     if (this.waiting.size === 0) {
       this.events.onFrame?.(buf, recvEpoch, undefined);
       return;
@@ -187,7 +170,7 @@ export class Conn {
   request(frame: Omit<ClientFrame, 'id'>, timeoutMs: number): Promise<ResponseFrame> {
     return new Promise((resolve, reject) => {
       const ws = this.ws;
-      if (!ws || ws.readyState !== WebSocket.OPEN) {
+      if (!ws?.isOpen) {
         reject(new RequestError('closed', `socket not open for ${frame.cmd}`));
         return;
       }
@@ -197,13 +180,13 @@ export class Conn {
         reject(new RequestError('timeout', `no answer to ${frame.cmd} within ${timeoutMs} ms`));
       }, timeoutMs);
       this.waiting.set(id, { resolve, reject, timer });
-      ws.send(encodeFrame({ ...frame, id } as ClientFrame));
+      ws.sendText(encodeFrame({ ...frame, id } as ClientFrame));
     });
   }
 
   /** Sends a frame whose answer the caller matches itself (it arrives through `onFrame`). */
   sendFrame(frame: ClientFrame): void {
-    this.ws?.send(encodeFrame(frame));
+    this.ws?.sendText(encodeFrame(frame));
   }
 
   /** `login` on the open socket (platform `web`, a per-user instanceID); state `ready` on success. */
@@ -237,25 +220,17 @@ export class Conn {
   /** Gives up on the connection: terminated, pending requests rejected, no `onClose`. */
   drop(): void {
     this.state = 'failed';
-    const ws = this.ws;
-    this.ws = null;
-    if (ws) {
-      ws.removeAllListeners();
-      ws.on('error', () => undefined);
-      ws.terminate();
-    }
-    this.abortOpen?.(new ConnectError('dropped', 'connection dropped while opening'));
-    this.abortOpen = null;
+    this.ws?.terminate();
     this.rejectAll('connection dropped');
   }
 
   /** Closing handshake; resolves when the socket is closed (or at once if it is not open). */
-  close(code = 1000, reason = 'bench done'): Promise<void> {
+  close(code = 1000): Promise<void> {
     const ws = this.ws;
-    if (!ws || ws.readyState === WebSocket.CLOSED) return Promise.resolve();
+    if (!ws) return Promise.resolve();
     return new Promise((resolve) => {
-      ws.once('close', () => resolve());
-      ws.close(code, reason);
+      this.closeWaiters.push(resolve);
+      ws.close(code);
     });
   }
 

@@ -2,17 +2,16 @@
  * login-storm load-generator worker: a child process forked by login-storm-run.ts. Opens a
  * socket and logs in a user the server has never seen (or one of a pool of users, `--users`),
  * again and again — closed loop with `window` logins in flight, or open loop at `rate` — with
- * the minimal WebSocket client of raw-login.ts, and closes each connection as soon as its
+ * the lean client (conn.ts), and closes each connection as soon as its
  * login is answered (closing handshake; the server closes the TCP connection first, so
  * TIME_WAIT stays on its side and the load generator's ports come back at once). With
  * `--client sdk` each login is a fresh @parley/sdk instance, destroyed once ready. Reports
  * over IPC (login-storm-ipc.ts).
  */
 import { performance } from 'node:perf_hooks';
-import { failureReason, type ConnTarget } from './conn.js';
+import { Conn, failureReason, type ConnTarget } from './conn.js';
 import { EndpointError } from './endpoints.js';
 import type { StormParentMsg, StormStartMsg, StormWorkerMsg } from './login-storm-ipc.js';
-import { rawLogin } from './raw-login.js';
 import { sdkLogin } from './sdk-endpoints.js';
 import { LatencyHistogram } from './stats.js';
 import { fatal, installWorkerGuards, paceOpenLoop, postToParent, sleep, WindowMeter } from './worker-runtime.js';
@@ -82,8 +81,29 @@ async function run(msg: StormStartMsg): Promise<void> {
       ).finally(settled);
       return;
     }
+    const conn = new Conn(userID);
     const localAddress = msg.sourceAddresses > 1 ? `127.0.0.${1 + (k % msg.sourceAddresses)}` : undefined;
-    rawLogin(target, userID, msg.loginTimeoutMs, localAddress).then(succeeded, (err: unknown) => failedWith(failureReason(err), err)).finally(settled);
+    // The handshake has a timeout of its own; this one bounds connect + login together.
+    let timedOut = false;
+    const deadline = setTimeout(() => {
+      timedOut = true;
+      conn.drop();
+    }, msg.loginTimeoutMs);
+    conn.connect(target, localAddress).then(
+      () => {
+        succeeded();
+        // Closing handshake: the server then ends the TCP connection.
+        void conn.close();
+      },
+      (err: unknown) => {
+        const reason = timedOut ? 'timeout' : failureReason(err);
+        conn.drop();
+        failedWith(reason, err);
+      },
+    ).finally(() => {
+      clearTimeout(deadline);
+      settled();
+    });
   };
 
   const progress = setInterval(() => post({ type: 'progress', attempted: totalAttempted, ok: totalOk, failed: totalFailed, inFlight }), PROGRESS_INTERVAL_MS);
@@ -132,6 +152,7 @@ async function run(msg: StormStartMsg): Promise<void> {
 async function finish(): Promise<void> {
   const deadline = performance.now() + CLOSE_WAIT_MS;
   // Lean logins close themselves (the server ends each TCP connection after the close frame).
+  await sleep(200);
   while (sdkClosing.size > 0 && performance.now() < deadline) await sleep(20);
   process.exit(0);
 }

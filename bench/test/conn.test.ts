@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConnectError, failureReason, LoginError, RequestError, sourceAddressFor } from '../src/conn.js';
 import { benchText, parseBenchText } from '../src/endpoints.js';
-import { maskedFrame, readServerFrames } from '../src/raw-login.js';
+import { maskedFrame, readServerFrames } from '../src/raw-ws.js';
 
 describe('sourceAddressFor', () => {
   it('leaves the choice to the kernel while one address is enough', () => {
@@ -35,7 +35,7 @@ describe('bench message text', () => {
   });
 });
 
-describe('raw-login frames', () => {
+describe('raw-ws frames', () => {
   it('masks a client frame so that unmasking restores the payload', () => {
     const payload = Buffer.from('{"cmd":"login","id":1}');
     const frame = maskedFrame(0x1, payload, 0x12345678);
@@ -59,9 +59,18 @@ describe('raw-login frames', () => {
     const longFrame = Buffer.concat([Buffer.from([0x81, 126, 0, 200]), Buffer.from(long)]);
     const got: string[] = [];
     const buf = Buffer.concat([text('a'), longFrame, text('bc').subarray(0, 3)]);
-    const next = readServerFrames(buf, 0, (t) => got.push(t));
+    const next = readServerFrames(buf, 0, (f) => {
+      expect(f).toMatchObject({ fin: true, opcode: 1 });
+      got.push(buf.toString('utf8', f.start, f.end));
+    });
     expect(got).toEqual(['a', long]);
     expect(next).toBe(3 + 204);
-    expect(readServerFrames(Buffer.from([0x88, 0]), 0, () => undefined)).toBe(-1);
+  });
+
+  it('stops where the frame handler says so', () => {
+    const frames = Buffer.from([0x88, 2, 0x03, 0xe8, 0x81, 1, 0x61]);
+    const seen: number[] = [];
+    expect(readServerFrames(frames, 0, (f) => (seen.push(f.opcode), false))).toBe(4);
+    expect(seen).toEqual([8]);
   });
 });
