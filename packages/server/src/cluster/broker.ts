@@ -53,6 +53,11 @@ export type RoomDeliveryHandler = (groupID: string, delivery: RoomDelivery) => v
 export interface Broker {
   /** Delivers to the user's connections on every node (including this one). */
   publishToUser(userID: string, delivery: UserDelivery): Promise<void>;
+  /**
+   * The same delivery to many users: one call per fan-out (a group message), so the
+   * per-member cost is the socket write alone (a networked broker groups by node here).
+   */
+  publishToUsers(userIDs: Iterable<string>, delivery: UserDelivery): Promise<void>;
   /** Starts receiving deliveries for `userID` on this node; returns the unsubscribe function. */
   subscribeUser(userID: string, handler: DeliveryHandler): () => void;
   /** Delivers to the AVChatRoom's joined connections on every node. */

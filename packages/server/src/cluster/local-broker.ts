@@ -11,6 +11,13 @@ export class LocalBroker implements Broker {
     for (const handler of handlers) handler(userID, delivery);
   }
 
+  async publishToUsers(userIDs: Iterable<string>, delivery: UserDelivery): Promise<void> {
+    for (const userID of userIDs) {
+      const handlers = this.subscribers.get(userID);
+      if (handlers) for (const handler of handlers) handler(userID, delivery);
+    }
+  }
+
   subscribeUser(userID: string, handler: DeliveryHandler): () => void {
     return subscribe(this.subscribers, userID, handler);
   }

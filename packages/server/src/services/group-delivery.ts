@@ -116,13 +116,8 @@ export class GroupDelivery {
 
   /** Delivers an already serialised frame to the given users (all their connections but `exclude.connectionID`). */
   publish(userIDs: Iterable<string>, frame: string, exclude?: Origin): void {
-    for (const userID of userIDs) {
-      if (exclude && userID === exclude.userID) {
-        void this.broker.publishToUser(userID, { kind: 'frame', frame, excludeConnectionID: exclude.connectionID });
-      } else {
-        void this.broker.publishToUser(userID, { kind: 'frame', frame });
-      }
-    }
+    // One delivery for everyone: connection IDs are unique, so the excluded one can only match the sender's.
+    void this.broker.publishToUsers(userIDs, exclude ? { kind: 'frame', frame, excludeConnectionID: exclude.connectionID } : { kind: 'frame', frame });
   }
 
   /** A live frame to every connection (logged-in or anonymous) that joined the AVChatRoom. */
