@@ -14,7 +14,7 @@ import { runPool, sourceAddressFor, type ConnTarget } from './conn.js';
 import { benchText, parseBenchText, type C2CEndpoint, type C2CEvents } from './endpoints.js';
 import { LeanC2CEndpoint } from './lean-endpoints.js';
 import { SdkC2CEndpoint } from './sdk-endpoints.js';
-import { countErrors, epochNow, fatal, installWorkerGuards, paceOpenLoop, postToParent, sleep, WindowMeter } from './worker-runtime.js';
+import { countErrors, fatal, installWorkerGuards, paceOpenLoop, postToParent, sleep, WindowMeter } from './worker-runtime.js';
 
 /** Pause before a user sends again after an error response (keeps a failing server from being hammered in a hot loop). */
 const ERROR_BACKOFF_MS = 10;

@@ -110,8 +110,6 @@ let unexpected = 0;
 let disconnects = 0;
 let kicked = 0;
 let framesInWindow = 0;
-let parseCacheHits = 0;
-let parseCacheLookups = 0;
 const latency = new LatencyHistogram();
 const latencyByPriority: Record<Priority, LatencyHistogram> = {
   High: new LatencyHistogram(),

@@ -139,7 +139,6 @@ export class SdkC2CEndpoint implements C2CEndpoint {
 
 export class SdkGroupEndpoint implements GroupEndpoint {
   private tim: ChatSDK | null = null;
-  private sdk: SdkModule | null = null;
   private inGroup = false;
   private isLoggedIn = false;
 
@@ -161,7 +160,6 @@ export class SdkGroupEndpoint implements GroupEndpoint {
   private async instance(): Promise<ChatSDK> {
     if (this.tim) return this.tim;
     const { sdk, tim } = await newInstance(this.target);
-    this.sdk = sdk;
     this.tim = tim;
     tim.on(sdk.EVENT.MESSAGE_RECEIVED, (event) => {
       const recvEpoch = epochNow();
