@@ -16,14 +16,14 @@ import { renderMarkdown, summarizeRuns, TARGETS, type CommonResult, type Machine
 
 export const ALL_USAGE = `Usage: node bench/dist/cli.js all [options]     (npm run bench -- all [options])
 
-Runs every workload with the sizes the performance issue asks for (about 15 minutes
+Runs every workload with the sizes the performance issue asks for (about 12 minutes
 on a 2-core machine; the first run also builds the 10-million-message history
 dataset, about 1.5 minutes, cached afterwards) and writes
 bench/results/<date>-all.md (medians, targets, the machine) and <date>-all.jsonl
 (every result line).
 
 Options:
-  --quick           the same set at smoke-test sizes, one run each (about 2 minutes)
+  --quick           the same set at smoke-test sizes, one run each (about 1.5 minutes)
   --runs N          runs per step (medians over them), default 3 (--quick: 1);
                     the SDK step always runs once
   --only LIST       only the steps whose workload is in LIST (comma-separated, e.g. c2c,idle)
