@@ -101,16 +101,16 @@ export function plan(opts: Pick<AllOptions, 'quick' | 'runs' | 'only'>, fdLimit:
         { label: 'history, 1 M messages, 1,000 fetches/s', workload: 'history', args: ['--messages', '1000000', '--rate', '1000', '--duration', '5', '--warmup', '1'], target: TARGETS.history, runs, extra: ['messages'] },
       ]
     : [
-        { label: 'c2c, 1,000 users, window 10', workload: 'c2c', args: ['--users', '1000', '--window', '10', '--duration', '10'], target: null, runs, extra: [] },
-        { label: 'c2c, open loop 10,000 msgs/s', workload: 'c2c', args: ['--users', '1000', '--rate', '10000', '--window', '10', '--duration', '10'], target: null, runs, extra: ['backlog'] },
+        { label: 'c2c, 1,000 users, window 10', workload: 'c2c', args: ['--users', '1000', '--window', '10', '--duration', '10'], target: TARGETS.c2cThroughput, runs, extra: [] },
+        { label: 'c2c, open loop 10,000 msgs/s', workload: 'c2c', args: ['--users', '1000', '--rate', '10000', '--window', '10', '--duration', '10'], target: TARGETS.c2cLatency, runs, extra: ['backlog'] },
         { label: 'c2c through @parley/sdk, 1,000 users, window 10', workload: 'c2c', args: ['--users', '1000', '--window', '10', '--duration', '10', '--client', 'sdk', '--workers', '2'], target: null, runs: 1, extra: [] },
-        { label: 'group, 1,000 members', workload: 'group', args: ['--members', '1000', '--duration', '10'], target: null, runs, extra: [] },
+        { label: 'group, 1,000 members, one sender, window 10', workload: 'group', args: ['--members', '1000', '--window', '10', '--duration', '10'], target: TARGETS.group1000, runs, extra: [] },
         // Receiving a fan-out costs the load generator more than sending it costs the server: two workers.
-        { label: 'group, 5,000 members', workload: 'group', args: ['--members', '5000', '--duration', '10', '--workers', '2'], target: null, runs, extra: [] },
+        { label: 'group, 5,000 members, one sender, window 10', workload: 'group', args: ['--members', '5000', '--window', '10', '--duration', '10', '--workers', '2'], target: TARGETS.group5000, runs, extra: [] },
         // Small enough for the load generator to take 10 msgs/s on 2 cores (≈ 17 µs per delivery) …
         { label: 'avchatroom, 5,000 members, 10 msgs/s', workload: 'avchatroom', args: ['--members', '5000', '--rate', '10', '--duration', '10'], target: null, runs, extra: ['online', 'acked_per_s'] },
         // … and the largest room one server process holds (the issue asks for 100,000).
-        { label: roomLabel, workload: 'avchatroom', args: ['--members', String(roomMembers), '--rate', '10', '--duration', '10'], target: null, runs, extra: ['online', 'acked_per_s'] },
+        { label: roomLabel, workload: 'avchatroom', args: ['--members', String(roomMembers), '--rate', '10', '--duration', '10'], target: TARGETS.avchatroom, runs, extra: ['online', 'acked_per_s'] },
         { label: 'idle, 100,000 connections asked', workload: 'idle', args: ['--connections', '100000', '--duration', '20'], target: TARGETS.idle, runs, extra: ['connections', 'server_kb_per_connection', 'server_kb_per_connection_marginal'] },
         { label: 'login-storm, fresh users', workload: 'login-storm', args: ['--duration', '10'], target: TARGETS.loginStorm, runs, extra: [] },
         { label: 'history, 10 M messages, 1,000 fetches/s', workload: 'history', args: ['--messages', '10000000', '--rate', '1000', '--duration', '10'], target: TARGETS.history, runs, extra: ['messages'] },

@@ -94,6 +94,26 @@ export function verdict(s: StepSummary, target: Target | null): 'yes' | 'no' | '
 
 /** The issue's targets. */
 export const TARGETS = {
+  c2cThroughput: {
+    text: '≥ 30,000 msgs/s delivered, stored durably before the ack',
+    check: (s: StepSummary) => (s.achieved_per_s ?? 0) >= 30_000,
+  },
+  c2cLatency: {
+    text: 'p99 ≤ 3 ms at 10,000 msgs/s offered (stored before the ack)',
+    check: (s: StepSummary) => (s.achieved_per_s ?? 0) >= 9_900 && (s.p99_ms ?? Infinity) <= 3,
+  },
+  group1000: {
+    text: '≥ 250,000 deliveries/s',
+    check: (s: StepSummary) => (s.achieved_per_s ?? 0) >= 250_000,
+  },
+  group5000: {
+    text: '≥ 200,000 deliveries/s, p99 ≤ 100 ms',
+    check: (s: StepSummary) => (s.achieved_per_s ?? 0) >= 200_000 && (s.p99_ms ?? Infinity) <= 100,
+  },
+  avchatroom: {
+    text: '100,000 members online, ≥ 1,000,000 deliveries/s, p99 ≤ 250 ms',
+    check: (s: StepSummary) => (s.extra['online'] ?? 0) >= 100_000 && (s.achieved_per_s ?? 0) >= 1_000_000 && (s.p99_ms ?? Infinity) <= 250,
+  },
   idle: {
     text: '100,000 connections held; ≤ 10 KB server memory per connection',
     check: (s: StepSummary) => (s.extra['connections'] ?? 0) >= 100_000 && (s.extra['server_kb_per_connection'] ?? Infinity) <= 10,

@@ -22,6 +22,9 @@ export interface SqliteStorageConfig {
   maxBatch?: number;
 }
 
+/** Page cache of the read connection, KiB (SQLite's default is 2 MiB). */
+const READER_CACHE_KIB = 64 * 1024;
+
 interface Job {
   fn: (tx: StorageRepositories) => Promise<unknown>;
   resolve: (value: unknown) => void;
@@ -94,6 +97,9 @@ export class SqliteStorage implements Storage {
     if (this.config.filename !== ':memory:' && !this.reader) {
       this.reader = openSqlite(this.config.filename, { readonly: true });
       this.reader.pragma('busy_timeout = 5000');
+      // History reads walk the B-trees of a file that may hold millions of messages: keep the
+      // interior pages and recent conversations in the connection's own cache.
+      this.reader.pragma(`cache_size = -${READER_CACHE_KIB}`);
       const readRepos = createSqliteRepositories(this.reader);
       Object.assign(this, {
         users: readRepos.users,
