@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { ErrorCode, type ServerFrame, type SystemNoticePush, type WireMessage } from '@parley/protocol';
 import { startTestServer, type RawClient, type TestServer } from '@parley/testing';
 import { ClientPool } from '../helpers.js';
-import { clearFrames, createGroup, groupConversation, groupText, memberIDs, ok, refused, sendGroup, settle, uid } from '../groups/group-helpers.js';
+import { CAST, createGroup, groupConversation, groupText, loginCast, memberIDs, isNotice, ok, refused, sendGroup, settle, isTip, uid, type Cast, type CastName } from '../groups/group-helpers.js';
 import { ADMIN, expectFail, expectOK, rest } from './admin-helpers.js';
 
 const pool = new ClientPool();
@@ -21,44 +21,21 @@ afterAll(async () => {
   await srv.close();
 });
 
-let ids: { alice: string; bob: string; carol: string; dave: string };
-let conns: Record<'a1' | 'a2' | 'bob' | 'carol' | 'dave', RawClient>;
+let ids: Cast['ids'];
+let conns: Cast['conns'];
+let cast: Cast;
 
 beforeEach(async () => {
-  const p = uid('r');
-  ids = { alice: `${p}-alice`, bob: `${p}-bob`, carol: `${p}-carol`, dave: `${p}-dave` };
-  conns = {
-    a1: await pool.login(srv, ids.alice),
-    a2: await pool.login(srv, ids.alice),
-    bob: await pool.login(srv, ids.bob),
-    carol: await pool.login(srv, ids.carol),
-    dave: await pool.login(srv, ids.dave),
-  };
+  cast = await loginCast(pool, srv, uid('r'));
+  ({ ids, conns } = cast);
 });
 afterEach(() => pool.closeAll());
 
-type Name = keyof typeof conns;
-const ALL: Name[] = ['a1', 'a2', 'bob', 'carol', 'dave'];
-
-async function observe<T>(action: () => Promise<T>): Promise<T> {
-  clearFrames(...Object.values(conns));
-  const result = await action();
-  await settle(...Object.values(conns));
-  return result;
-}
-
-function who(predicate: (f: ServerFrame) => boolean): Name[] {
-  return ALL.filter((name) => conns[name].frames.some(predicate));
-}
-
-const tip =
-  (groupID: string, operationType: number) =>
-  (f: ServerFrame): boolean =>
-    f.cmd === 'push.message' && f.data.to === groupID && f.data.type === 'TIMGroupTipElem' && (f.data.payload as { operationType: number }).operationType === operationType;
-const notice =
-  (groupID: string, operationType: number) =>
-  (f: ServerFrame): boolean =>
-    f.cmd === 'push.system-notice' && f.data.groupID === groupID && f.data.payload.operationType === operationType;
+type Name = CastName;
+const observe = <T>(action: () => Promise<T>): Promise<T> => cast.observe(action);
+const who = (predicate: (f: ServerFrame) => boolean): Name[] => cast.who(predicate);
+const tip = isTip;
+const notice = isNotice;
 
 function noticeOf(name: Name, groupID: string, operationType: number): SystemNoticePush['data'] {
   const frame = conns[name].frames.find(notice(groupID, operationType)) as SystemNoticePush | undefined;
@@ -129,7 +106,7 @@ describe('add_group_member', () => {
       { Member_Account: ids.dave, Result: 1 },
       { Member_Account: ids.bob, Result: 2 },
     ]);
-    expect(who(tip(g, 1))).toEqual(ALL);
+    expect(who(tip(g, 1))).toEqual(CAST);
     expect(tipOf('dave', g, 1)).toMatchObject({ from: ADMIN, payload: { operatorID: ADMIN, userIDList: [ids.dave] } });
     expect(who(notice(g, 7))).toEqual(['dave']);
     expect(noticeOf('dave', g, 7).payload.operatorID).toBe(ADMIN);

@@ -11,8 +11,8 @@ import type {
   WireMessage,
   WireMessageInput,
 } from '@parley/protocol';
-import type { RawClient } from '@parley/testing';
-import { barrier, expectOk, newMessageID, type ResFrame } from '../helpers.js';
+import type { RawClient, TestServer } from '@parley/testing';
+import { barrier, expectOk, newMessageID, type ClientPool, type ResFrame } from '../helpers.js';
 
 let unique = 0;
 
@@ -113,3 +113,51 @@ export async function memberIDs(client: RawClient, groupID: string): Promise<str
     offset = page.offset;
   }
 }
+
+/** The recipient tests' cast: alice on two connections, bob, carol and dave. */
+export type CastName = 'a1' | 'a2' | 'bob' | 'carol' | 'dave';
+export const CAST: readonly CastName[] = ['a1', 'a2', 'bob', 'carol', 'dave'];
+
+export interface Cast {
+  ids: { alice: string; bob: string; carol: string; dave: string };
+  conns: Record<CastName, RawClient>;
+  /** Runs `action` on clean frame buffers, then waits until everything published has arrived. */
+  observe<T>(action: () => Promise<T>): Promise<T>;
+  /** Which connections received a frame matching `predicate`. */
+  who(predicate: (f: ServerFrame) => boolean): CastName[];
+}
+
+/** Logs the cast in (user IDs prefixed with `prefix`). */
+export async function loginCast(pool: ClientPool, srv: Pick<TestServer, 'wsUrl' | 'sdkAppID' | 'userSig'>, prefix: string): Promise<Cast> {
+  const ids = { alice: `${prefix}-alice`, bob: `${prefix}-bob`, carol: `${prefix}-carol`, dave: `${prefix}-dave` };
+  const conns: Record<CastName, RawClient> = {
+    a1: await pool.login(srv, ids.alice),
+    a2: await pool.login(srv, ids.alice),
+    bob: await pool.login(srv, ids.bob),
+    carol: await pool.login(srv, ids.carol),
+    dave: await pool.login(srv, ids.dave),
+  };
+  return {
+    ids,
+    conns,
+    async observe(action) {
+      clearFrames(...Object.values(conns));
+      const result = await action();
+      await settle(...Object.values(conns));
+      return result;
+    },
+    who: (predicate) => CAST.filter((name) => conns[name].frames.some(predicate)),
+  };
+}
+
+/** Matches a group tip of `operationType` in `groupID`. */
+export const isTip =
+  (groupID: string, operationType: number) =>
+  (f: ServerFrame): boolean =>
+    f.cmd === 'push.message' && f.data.to === groupID && f.data.type === 'TIMGroupTipElem' && (f.data.payload as { operationType: number }).operationType === operationType;
+
+/** Matches a system notice of `operationType` about `groupID`. */
+export const isNotice =
+  (groupID: string, operationType: number) =>
+  (f: ServerFrame): boolean =>
+    f.cmd === 'push.system-notice' && f.data.groupID === groupID && f.data.payload.operationType === operationType;

@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { ServerFrame, SystemNoticePush, WireGroup, WireMessage } from '@parley/protocol';
 import { startTestServer, type RawClient, type TestServer } from '@parley/testing';
 import { ClientPool } from '../helpers.js';
-import { clearFrames, createGroup, groupConversation, ok, settle, uid } from './group-helpers.js';
+import { CAST, createGroup, groupConversation, loginCast, isNotice, ok, settle, isTip, uid, type Cast, type CastName } from './group-helpers.js';
 
 const pool = new ClientPool();
 let srv: TestServer;
@@ -20,45 +20,21 @@ afterAll(async () => {
   await srv.close();
 });
 
-let ids: { alice: string; bob: string; carol: string; dave: string };
-let conns: Record<'a1' | 'a2' | 'bob' | 'carol' | 'dave', RawClient>;
+let ids: Cast['ids'];
+let conns: Cast['conns'];
+let cast: Cast;
 
 beforeEach(async () => {
-  const p = uid('n');
-  ids = { alice: `${p}-alice`, bob: `${p}-bob`, carol: `${p}-carol`, dave: `${p}-dave` };
-  conns = {
-    a1: await pool.login(srv, ids.alice),
-    a2: await pool.login(srv, ids.alice),
-    bob: await pool.login(srv, ids.bob),
-    carol: await pool.login(srv, ids.carol),
-    dave: await pool.login(srv, ids.dave),
-  };
+  cast = await loginCast(pool, srv, uid('n'));
+  ({ ids, conns } = cast);
 });
 afterEach(() => pool.closeAll());
 
-type Name = keyof typeof conns;
-const ALL: Name[] = ['a1', 'a2', 'bob', 'carol', 'dave'];
-
-/** Runs `action` on clean frame buffers, then waits until everything published has arrived. */
-async function observe<T>(action: () => Promise<T>): Promise<T> {
-  clearFrames(...Object.values(conns));
-  const result = await action();
-  await settle(...Object.values(conns));
-  return result;
-}
-
-function who(predicate: (f: ServerFrame) => boolean): Name[] {
-  return ALL.filter((name) => conns[name].frames.some(predicate));
-}
-
-const tip =
-  (groupID: string, operationType: number) =>
-  (f: ServerFrame): boolean =>
-    f.cmd === 'push.message' && f.data.to === groupID && f.data.type === 'TIMGroupTipElem' && (f.data.payload as { operationType: number }).operationType === operationType;
-const notice =
-  (groupID: string, operationType: number) =>
-  (f: ServerFrame): boolean =>
-    f.cmd === 'push.system-notice' && f.data.groupID === groupID && f.data.payload.operationType === operationType;
+type Name = CastName;
+const observe = <T>(action: () => Promise<T>): Promise<T> => cast.observe(action);
+const who = (predicate: (f: ServerFrame) => boolean): Name[] => cast.who(predicate);
+const tip = isTip;
+const notice = isNotice;
 const updated =
   (groupID: string) =>
   (f: ServerFrame): boolean =>
@@ -78,7 +54,7 @@ function tipOf(name: Name, groupID: string, operationType: number): WireMessage 
 
 /** Nothing at all for the group reached these connections. */
 function untouched(groupID: string): Name[] {
-  return ALL.filter((name) => !conns[name].frames.some((f) => (f.cmd === 'push.message' && f.data.to === groupID) || (f.cmd === 'push.system-notice' && f.data.groupID === groupID) || (f.cmd === 'push.group-updated' && f.data.groupID === groupID)));
+  return CAST.filter((name) => !conns[name].frames.some((f) => (f.cmd === 'push.message' && f.data.to === groupID) || (f.cmd === 'push.system-notice' && f.data.groupID === groupID) || (f.cmd === 'push.group-updated' && f.data.groupID === groupID)));
 }
 
 /** A Public group owned by alice with bob as admin and carol as member; dave is outside. */
@@ -106,7 +82,7 @@ describe('group lifecycle', () => {
   it('join: tip 1 to all members including the joiner; nothing to outsiders', async () => {
     const g = await publicGroup();
     await observe(() => ok(conns.dave, 'group.join', { groupID: g }));
-    expect(who(tip(g, 1))).toEqual(ALL);
+    expect(who(tip(g, 1))).toEqual(CAST);
     expect(tipOf('a2', g, 1)).toMatchObject({ from: ids.dave, payload: { operatorID: ids.dave, userIDList: [ids.dave] } });
     // The joiner's only connection made the request: the response carries the group.
     expect(who(updated(g))).toEqual([]);
@@ -127,7 +103,7 @@ describe('group lifecycle', () => {
     expect(carolView.data).toMatchObject({ name: 'Renamed', muteAllMembers: true, selfInfo: { role: 'Member' } });
     // A no-op update sends nothing.
     await observe(() => ok(conns.bob, 'group.update', { groupID: g, name: 'Renamed' }));
-    expect(untouched(g)).toEqual(ALL);
+    expect(untouched(g)).toEqual(CAST);
   });
 
   it('quit: tip 2 to the remaining members, notice 8 to the quitter’s other instance only', async () => {
@@ -240,7 +216,7 @@ describe('applications end to end', () => {
     await observe(() => ok(conns.bob, 'group.handle-application', { groupID: g, applicant: ids.dave, handleAction: 'Agree', handleMessage: 'welcome' }));
     expect(who(notice(g, 2))).toEqual(['dave']);
     expect(noticeOf('dave', g, 2).payload).toMatchObject({ operatorID: ids.bob, handleMessage: 'welcome' });
-    expect(who(tip(g, 1))).toEqual(ALL);
+    expect(who(tip(g, 1))).toEqual(CAST);
     expect(tipOf('a1', g, 1).payload).toMatchObject({ operatorID: ids.bob, userIDList: [ids.dave] });
     expect(who(updated(g))).toEqual(['dave']);
     expect((await ok(conns.dave, 'group.get', { groupID: g })).group.selfInfo?.role).toBe('Member');
