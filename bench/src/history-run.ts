@@ -14,14 +14,14 @@ import {
   armHardTimeout,
   emitResult,
   environmentFields,
+  finishPacedRun,
   log,
-  markFinishing,
   numOption,
   parseFlags,
   rateOption,
   serverUnderTest,
   ServerProbe,
-  stopServer,
+  sumProgress,
   UsageError,
   withTimeout,
   WorkerProc,
@@ -184,28 +184,23 @@ export async function runHistory(opts: HistoryOptions): Promise<number> {
       (opts.rate === 0 ? `closed loop, ${opts.window} in flight per user` : `target ${opts.rate} fetches/s, at most ${opts.window} in flight per user`),
   );
   const probe = new ServerProbe(sut.server?.child.pid, windowStart, windowEnd);
-  let last = { at: t0, requests: 0 };
-  const ticker = setInterval(() => {
-    const now = Date.now();
-    if (now < t0) return;
-    const sum = { requests: 0, errors: 0, inFlight: 0 };
-    for (const w of workers) for (const k of Object.keys(sum) as Array<keyof typeof sum>) sum[k] += w.progress()[k];
-    const dt = Math.max(0.001, (now - last.at) / 1000);
-    const phase = now < windowStart ? 'warmup' : now < windowEnd ? 'measure' : 'drain';
-    log(`${phase.padEnd(7)} t=${((now - t0) / 1000).toFixed(0).padStart(3)}s  pages ${Math.round((sum.requests - last.requests) / dt)}/s  in flight ${sum.inFlight}  errors ${sum.errors}`);
-    last = { at: now, requests: sum.requests };
-  }, 1000);
-  let dones: HistoryDoneMsg[];
-  try {
-    dones = await withTimeout(Promise.all(workers.map((w) => w.next('done'))), t0 - Date.now() + warmupMs + durationMs + requestTimeoutMs + 20_000, 'fetching');
-  } finally {
-    clearInterval(ticker);
-    probe.end();
-  }
-  markFinishing();
-  for (const w of workers) w.send({ type: 'finish' });
-  await Promise.all(workers.map((w) => w.waitGone()));
-  await stopServer(sut.server);
+  let lastRequests = 0;
+  const dones = await finishPacedRun<HistoryDoneMsg>({
+    workers,
+    t0,
+    windowStart,
+    windowEnd,
+    timeoutMs: t0 - Date.now() + warmupMs + durationMs + requestTimeoutMs + 20_000,
+    what: 'fetching',
+    probe,
+    server: sut.server,
+    progressLine: (dtS) => {
+      const sum = sumProgress(workers.map((w) => w.progress()), ['requests', 'errors', 'inFlight']);
+      const line = `pages ${Math.round((sum.requests - lastRequests) / dtS)}/s  in flight ${sum.inFlight}  errors ${sum.errors}`;
+      lastRequests = sum.requests;
+      return line;
+    },
+  });
 
   const sumOf = (f: (d: (typeof dones)[number]) => number) => dones.reduce((a, d) => a + f(d), 0);
   const lat = mergeHistograms(dones.map((d) => d.latency)).summary();

@@ -14,17 +14,16 @@ import {
   connectionsPerSourceAddress,
   emitResult,
   environmentFields,
+  finishPacedRun,
   log,
-  markFinishing,
   numOption,
   parseFlags,
   rateOption,
   serverTarget,
   serverUnderTest,
   ServerProbe,
-  stopServer,
+  sumProgress,
   UsageError,
-  withTimeout,
   WorkerProc,
 } from './proc.js';
 import { latencyFields, mergeHistograms, round, sumCounters } from './stats.js';
@@ -162,28 +161,23 @@ export async function runLoginStorm(opts: LoginStormOptions): Promise<number> {
       `, ${opts.workers} worker(s), ${sourceAddresses} source address(es)`,
   );
   const probe = new ServerProbe(sut.server?.child.pid, windowStart, windowEnd);
-  let last = { at: t0, ok: 0 };
-  const ticker = setInterval(() => {
-    const now = Date.now();
-    if (now < t0) return;
-    const sum = { attempted: 0, ok: 0, failed: 0, inFlight: 0 };
-    for (const w of workers) for (const k of Object.keys(sum) as Array<keyof typeof sum>) sum[k] += w.progress()[k];
-    const dt = Math.max(0.001, (now - last.at) / 1000);
-    const phase = now < windowStart ? 'warmup' : now < windowEnd ? 'measure' : 'drain';
-    log(`${phase.padEnd(7)} t=${((now - t0) / 1000).toFixed(0).padStart(3)}s  logins ${Math.round((sum.ok - last.ok) / dt)}/s  in flight ${sum.inFlight}  failed ${sum.failed}`);
-    last = { at: now, ok: sum.ok };
-  }, 1000);
-  let dones: StormDoneMsg[];
-  try {
-    dones = await withTimeout(Promise.all(workers.map((w) => w.next('done'))), t0 - Date.now() + warmupMs + durationMs + loginTimeoutMs + 20_000, 'logging in');
-  } finally {
-    clearInterval(ticker);
-    probe.end();
-  }
-  markFinishing();
-  for (const w of workers) w.send({ type: 'finish' });
-  await Promise.all(workers.map((w) => w.waitGone()));
-  await stopServer(sut.server);
+  let lastOk = 0;
+  const dones = await finishPacedRun<StormDoneMsg>({
+    workers,
+    t0,
+    windowStart,
+    windowEnd,
+    timeoutMs: t0 - Date.now() + warmupMs + durationMs + loginTimeoutMs + 20_000,
+    what: 'logging in',
+    probe,
+    server: sut.server,
+    progressLine: (dtS) => {
+      const sum = sumProgress(workers.map((w) => w.progress()), ['ok', 'failed', 'inFlight']);
+      const line = `logins ${Math.round((sum.ok - lastOk) / dtS)}/s  in flight ${sum.inFlight}  failed ${sum.failed}`;
+      lastOk = sum.ok;
+      return line;
+    },
+  });
 
   const sumOf = (f: (d: (typeof dones)[number]) => number) => dones.reduce((a, d) => a + f(d), 0);
   const lat = mergeHistograms(dones.map((d) => d.latency)).summary();

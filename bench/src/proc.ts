@@ -584,3 +584,52 @@ export function connectionsPerSourceAddress(): number {
   }
   return Math.max(1000, ports - 2000);
 }
+
+// ---------------------------------------------------------------- paced runs
+
+/** Sums one progress snapshot per worker, field by field. */
+export function sumProgress<K extends string>(snapshots: ReadonlyArray<Record<K, number>>, fields: readonly K[]): Record<K, number> {
+  const sum = Object.fromEntries(fields.map((f) => [f, 0])) as Record<K, number>;
+  for (const s of snapshots) for (const f of fields) sum[f] += s[f];
+  return sum;
+}
+
+/**
+ * The end of a paced run, shared by the workloads: a progress line a second
+ * (`progressLine` gets the seconds since the last line and returns the
+ * workload's part), every worker's `done` within `timeoutMs`, then the
+ * workers and the server stopped. Resolves with the `done` messages.
+ */
+export async function finishPacedRun<D>(run: {
+  workers: ReadonlyArray<{ next(type: 'done'): Promise<D>; send(msg: { type: 'finish' }): void; waitGone(): Promise<void> }>;
+  t0: number;
+  windowStart: number;
+  windowEnd: number;
+  timeoutMs: number;
+  /** What the workers are doing, for the timeout message. */
+  what: string;
+  probe: ServerProbe;
+  server: SpawnedServer | null;
+  progressLine: (dtS: number) => string;
+}): Promise<D[]> {
+  let lastAt = run.t0;
+  const ticker = setInterval(() => {
+    const now = Date.now();
+    if (now < run.t0) return;
+    const phase = now < run.windowStart ? 'warmup' : now < run.windowEnd ? 'measure' : 'drain';
+    log(`${phase.padEnd(7)} t=${((now - run.t0) / 1000).toFixed(0).padStart(3)}s  ${run.progressLine(Math.max(0.001, (now - lastAt) / 1000))}`);
+    lastAt = now;
+  }, 1000);
+  let dones: D[];
+  try {
+    dones = await withTimeout(Promise.all(run.workers.map((w) => w.next('done'))), run.timeoutMs, run.what);
+  } finally {
+    clearInterval(ticker);
+    run.probe.end();
+  }
+  markFinishing();
+  for (const w of run.workers) w.send({ type: 'finish' });
+  await Promise.all(run.workers.map((w) => w.waitGone()));
+  await stopServer(run.server);
+  return dones;
+}
