@@ -70,18 +70,13 @@ export function rawSocketOf(ws: WebSocket): Socket | null {
   return socket ?? null;
 }
 
-/**
- * Queues `text` as one text frame on the socket, coalesced with the other
- * writes of this tick (one writev when the tick ends). Returns false if the
- * socket can no longer be written.
- */
-export function writeTextFrame(target: OutboundSocket, text: string): boolean {
+/** Queues `text` as one text frame on the socket, coalesced with the other writes of this tick (one writev when the tick ends). */
+export function writeTextFrame(target: OutboundSocket, text: string): void {
   const { socket } = target;
-  if (socket.destroyed || !socket.writable) return false;
+  if (socket.destroyed || !socket.writable) return;
   if (socket.writableCorked === 0) {
     socket.cork();
     if (corked.push(target) === 1) process.nextTick(uncorkAll);
   }
   socket.write(wsTextFrame(text));
-  return true;
 }

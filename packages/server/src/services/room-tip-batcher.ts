@@ -49,14 +49,6 @@ export class RoomTipBatcher {
     return true;
   }
 
-  /** Sends what is pending now (shutdown, dismissal). */
-  flushAll(): void {
-    for (const key of [...this.batches.keys()]) {
-      const [operationType, groupID] = key.split('\u0000') as [string, string];
-      this.flush(key, groupID, Number(operationType));
-    }
-  }
-
   private flush(key: string, groupID: string, operationType: number): void {
     const batch = this.batches.get(key);
     if (!batch) return;

@@ -46,13 +46,4 @@ describe('RoomTipBatcher', () => {
     vi.advanceTimersByTime(1000);
     expect(emitted).toHaveLength(1);
   });
-
-  it('flushAll sends every pending batch now', () => {
-    batcher.offer('g', 10, 1, 'a');
-    batcher.offer('g', 10, 2, 'b');
-    batcher.flushAll();
-    expect(emitted.map((e) => e.userIDs)).toEqual([['a'], ['b']]);
-    vi.advanceTimersByTime(1000);
-    expect(emitted).toHaveLength(2);
-  });
 });
