@@ -10,6 +10,7 @@
 import { CONFIG_FLAGS, ConfigError, loadConfig, parseFlags } from './config/config.js';
 import { loadOrCreateIdentity, type AppIdentity } from './auth/app-identity.js';
 import { DEFAULT_USERSIG_EXPIRE_SECONDS, genUserSig } from './auth/usersig.js';
+import { announceListening, isClusterWorker, startPrimary } from './cluster/processes.js';
 import { createServer } from './create-server.js';
 import { isValidUserID } from '@parley/protocol';
 
@@ -44,6 +45,9 @@ Options (environment variable in brackets):
   --max-groups-per-user N  [PARLEY_MAX_GROUPS_PER_USER]    default 0 (unlimited)
   --group-member-custom-keys K [PARLEY_GROUP_MEMBER_CUSTOM_KEYS] comma-separated allow-list (default: any key)
   --admin-user-ids IDS     [PARLEY_ADMIN_USER_IDS]         app administrator userIDs, comma-separated (default administrator)
+  --redis-url URL          [PARLEY_REDIS_URL]              join the nodes sharing this Redis, e.g. redis://127.0.0.1:6379 (default: none, alone)
+  --redis-prefix P         [PARLEY_REDIS_PREFIX]           Redis channel prefix of this cluster (default parley:)
+  --processes N            [PARLEY_PROCESSES]              node processes on this machine behind one port (default 1; >1 needs --redis-url)
   --log-level L            [PARLEY_LOG_LEVEL]              default info
 `;
 
@@ -52,34 +56,37 @@ function identityFor(config: ReturnType<typeof loadConfig>): { identity: AppIden
   return loadOrCreateIdentity(config.dataDir);
 }
 
-async function start(argv: string[]): Promise<void> {
-  const { flags, positional } = parseFlags(argv, CONFIG_FLAGS);
-  if (positional.length > 0) throw new ConfigError(`unexpected argument "${positional[0]}"`);
-  const config = loadConfig(process.env, flags);
-  const server = await createServer({ config });
-  const address = await server.listen();
-  const { sdkAppID } = server.identity;
-  const lines = [
-    `Parley is listening on ${address.httpUrl} (WebSocket: ${address.wsUrl})`,
-    `SDKAppID: ${sdkAppID}`,
-  ];
-  if (server.identityCreated) {
+function banner(address: { httpUrl: string; wsUrl: string }, config: ReturnType<typeof loadConfig>, identity: AppIdentity, created: boolean): string {
+  const lines = [`Parley is listening on ${address.httpUrl} (WebSocket: ${address.wsUrl})`];
+  if (config.processes > 1) lines.push(`${config.processes} node processes, joined through ${redactedUrl(config.redisUrl ?? '')} (channel prefix ${config.redisPrefix})`);
+  lines.push(`SDKAppID: ${identity.sdkAppID}`);
+  if (created) {
     lines.push(
-      `SecretKey: ${server.identity.secretKey}`,
+      `SecretKey: ${identity.secretKey}`,
       `A new app identity was generated and stored in ${config.dataDir}/app-identity.json (keep the secret key on your servers only).`,
     );
   }
   lines.push(`Issue a UserSig with: npx parley usersig <userID> --data-dir ${config.dataDir}`);
-  process.stdout.write(lines.join('\n') + '\n');
+  return lines.join('\n') + '\n';
+}
 
+/** The URL without its password, for printing. */
+function redactedUrl(raw: string): string {
+  const url = new URL(raw);
+  if (url.password !== '') url.password = '***';
+  return url.href;
+}
+
+/** SIGTERM/SIGINT run `close` once, then exit (forced after 10 s). */
+function onStopSignals(close: () => Promise<void>, announce: boolean): (reason: string) => void {
   let stopping = false;
-  const stop = (signal: string) => {
+  const stop = (reason: string) => {
     if (stopping) return;
     stopping = true;
-    process.stdout.write(`${signal} received, shutting down\n`);
-    const force = setTimeout(() => process.exit(1), 10_000);
+    if (announce) process.stdout.write(`${reason} received, shutting down\n`);
+    const force = setTimeout(() => process.exit(1), 12_000);
     force.unref();
-    server.close().then(
+    close().then(
       () => process.exit(0),
       (err: unknown) => {
         process.stderr.write(`shutdown failed: ${String(err)}\n`);
@@ -89,6 +96,33 @@ async function start(argv: string[]): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  return stop;
+}
+
+async function start(argv: string[]): Promise<void> {
+  const { flags, positional } = parseFlags(argv, CONFIG_FLAGS);
+  if (positional.length > 0) throw new ConfigError(`unexpected argument "${positional[0]}"`);
+  const config = loadConfig(process.env, flags);
+  if (config.processes > 1 && !isClusterWorker()) {
+    // The primary: creates the identity and schema once, then forks the node processes (cluster/processes.ts).
+    const { identity, created } = identityFor(config);
+    const primary = await startPrimary(config, (line) => process.stderr.write(`parley: ${line}\n`));
+    onStopSignals(() => primary.stop(), true);
+    const address = await primary.listening;
+    process.stdout.write(banner(address, config, identity, created));
+    return;
+  }
+  const server = await createServer({ config });
+  const address = await server.listen();
+  if (isClusterWorker()) {
+    const stop = onStopSignals(() => server.close(), false);
+    // Without its primary a worker has nobody to restart it or share its port: stop.
+    process.on('disconnect', () => stop('disconnect'));
+    announceListening(address);
+    return;
+  }
+  process.stdout.write(banner(address, config, server.identity, server.identityCreated));
+  onStopSignals(() => server.close(), true);
 }
 
 function usersig(argv: string[]): void {

@@ -10,7 +10,8 @@ import { WS_PATH } from '@parley/protocol';
 import { loadOrCreateIdentity, type AppIdentity } from './auth/app-identity.js';
 import type { Broker } from './cluster/broker.js';
 import { LocalBroker } from './cluster/local-broker.js';
-import { defaultConfig, type ServerConfig } from './config/config.js';
+import { RedisBroker } from './cluster/redis-broker.js';
+import { defaultConfig, sqliteFileOf, type ServerConfig } from './config/config.js';
 import { FileService } from './files/file-service.js';
 import { LocalBlobStore } from './files/local-blob-store.js';
 import { Gateway } from './gateway/gateway.js';
@@ -63,7 +64,7 @@ export interface ParleyServer {
 
 export async function createServer(options: CreateServerOptions = {}): Promise<ParleyServer> {
   const config: ServerConfig = { ...defaultConfig(), ...options.config };
-  if (!config.sqlitePath) config.sqlitePath = join(config.dataDir, 'parley.db');
+  config.sqlitePath = sqliteFileOf(config);
   const log = options.logger ?? createLogger(config.logLevel);
   const clock = options.clock ?? systemClock;
 
@@ -79,11 +80,16 @@ export async function createServer(options: CreateServerOptions = {}): Promise<P
 
   const storage = options.storage ?? new SqliteStorage({ filename: config.sqlitePath });
   await storage.migrate();
-  const broker = options.broker ?? new LocalBroker();
+  // Alone, deliveries stay in process; with a Redis URL this node joins the others sharing it.
+  const broker =
+    options.broker ?? (config.redisUrl !== null ? await RedisBroker.connect({ url: config.redisUrl, prefix: config.redisPrefix, log }) : new LocalBroker());
 
   const limits = { maxBodyBytes: config.maxBodyBytes, revokeWindowSeconds: config.revokeWindowSeconds, pageSize: config.pageSize };
   // In-process cache of the profile facts the send path needs (see profile-cache.ts for multi-node).
   const profileCache = new ProfileCache(storage);
+  broker.onInvalidation((invalidation) => {
+    if (invalidation.kind === 'profile') profileCache.forget(invalidation.userIDs);
+  });
   // Media uploads: bytes under <dataDir>/files/, metadata in storage.
   const blobs = new LocalBlobStore(join(config.dataDir, 'files'));
   await blobs.init();
@@ -152,6 +158,8 @@ export async function createServer(options: CreateServerOptions = {}): Promise<P
     log,
   );
   groups.attachPresence(gateway.presence());
+  // A broker that lost deliveries (Redis reconnected) has every client reconnect and fill the gap.
+  if (broker instanceof RedisBroker) broker.onResync(() => gateway.resyncAll());
 
   // fastify serves HTTP; the gateway takes WebSocket upgrades on the same node:http server.
   // The admin REST API (Tencent's server-API form) calls the same services as the gateway.

@@ -1,7 +1,8 @@
 /**
  * The fan-out port (style guide practice 5). The gateway always delivers
  * through a broker, so a single node is not a special path: `LocalBroker`
- * serves one process, a Redis broker (later) serves clusters.
+ * serves one process, `RedisBroker` joins several node processes (one
+ * machine or many) through Redis pub/sub.
  */
 
 /** Something addressed to every connection of one user, on every node. */
@@ -50,6 +51,11 @@ export type RoomDelivery =
 
 export type RoomDeliveryHandler = (groupID: string, delivery: RoomDelivery) => void;
 
+/** Something other nodes must forget because this node changed it in storage (their caches are stale). */
+export type Invalidation = { kind: 'profile'; userIDs: string[] };
+
+export type InvalidationHandler = (invalidation: Invalidation) => void;
+
 export interface Broker {
   /** Delivers to the user's connections on every node (including this one). */
   publishToUser(userID: string, delivery: UserDelivery): Promise<void>;
@@ -64,5 +70,18 @@ export interface Broker {
   publishToGroup(groupID: string, delivery: RoomDelivery): Promise<void>;
   /** Starts receiving an AVChatRoom's deliveries on this node; returns the unsubscribe function. */
   subscribeGroup(groupID: string, handler: RoomDeliveryHandler): () => void;
+  /**
+   * Settles once every subscription made so far receives deliveries from all nodes
+   * (a networked broker subscribes asynchronously). The gateway awaits it before it
+   * answers a login or a room join, so nothing published after the answer is missed.
+   * Rejects when the broker cannot confirm in time (its server is unreachable).
+   */
+  ready(): Promise<void>;
+  /** Those of `userIDs` with a logged-in connection on any node (one round trip at most). */
+  onlineAmong(userIDs: readonly string[]): Promise<Set<string>>;
+  /** Tells the other nodes to drop what they cached of a change this node made (this node updates its own caches). */
+  publishInvalidation(invalidation: Invalidation): Promise<void>;
+  /** Receives the other nodes' invalidations; returns the unsubscribe function. */
+  onInvalidation(handler: InvalidationHandler): () => void;
   close(): Promise<void>;
 }

@@ -1,9 +1,10 @@
 /** In-process broker: delivery is a synchronous call into the subscribed handlers, in publish order. */
-import type { Broker, DeliveryHandler, RoomDelivery, RoomDeliveryHandler, UserDelivery } from './broker.js';
+import type { Broker, DeliveryHandler, InvalidationHandler, RoomDelivery, RoomDeliveryHandler, UserDelivery } from './broker.js';
+import { HandlerMap } from './handler-map.js';
 
 export class LocalBroker implements Broker {
-  private readonly subscribers = new Map<string, Set<DeliveryHandler>>();
-  private readonly roomSubscribers = new Map<string, Set<RoomDeliveryHandler>>();
+  private readonly subscribers = new HandlerMap<DeliveryHandler>();
+  private readonly roomSubscribers = new HandlerMap<RoomDeliveryHandler>();
 
   async publishToUser(userID: string, delivery: UserDelivery): Promise<void> {
     const handlers = this.subscribers.get(userID);
@@ -19,7 +20,8 @@ export class LocalBroker implements Broker {
   }
 
   subscribeUser(userID: string, handler: DeliveryHandler): () => void {
-    return subscribe(this.subscribers, userID, handler);
+    this.subscribers.add(userID, handler);
+    return () => void this.subscribers.remove(userID, handler);
   }
 
   async publishToGroup(groupID: string, delivery: RoomDelivery): Promise<void> {
@@ -29,26 +31,27 @@ export class LocalBroker implements Broker {
   }
 
   subscribeGroup(groupID: string, handler: RoomDeliveryHandler): () => void {
-    return subscribe(this.roomSubscribers, groupID, handler);
+    this.roomSubscribers.add(groupID, handler);
+    return () => void this.roomSubscribers.remove(groupID, handler);
+  }
+
+  /** Subscriptions are synchronous here. */
+  async ready(): Promise<void> {}
+
+  /** Every logged-in user is subscribed here (gateway/session-registry.ts). */
+  async onlineAmong(userIDs: readonly string[]): Promise<Set<string>> {
+    return new Set(userIDs.filter((userID) => this.subscribers.has(userID)));
+  }
+
+  /** No other node to tell. */
+  async publishInvalidation(): Promise<void> {}
+
+  onInvalidation(_handler: InvalidationHandler): () => void {
+    return () => {};
   }
 
   async close(): Promise<void> {
     this.subscribers.clear();
     this.roomSubscribers.clear();
   }
-}
-
-function subscribe<H>(map: Map<string, Set<H>>, key: string, handler: H): () => void {
-  let set = map.get(key);
-  if (!set) {
-    set = new Set();
-    map.set(key, set);
-  }
-  set.add(handler);
-  return () => {
-    const current = map.get(key);
-    if (!current) return;
-    current.delete(handler);
-    if (current.size === 0) map.delete(key);
-  };
 }

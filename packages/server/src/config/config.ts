@@ -3,6 +3,7 @@
  * flags. Validated once at start; an invalid value fails with a message that
  * names the setting and what to fix.
  */
+import { join } from 'node:path';
 import { isValidUserID, type WireGroupType } from '@parley/protocol';
 
 export interface ServerConfig {
@@ -74,6 +75,19 @@ export interface ServerConfig {
    * Env PARLEY_ADMIN_USER_IDS, flag --admin-user-ids: comma-separated userIDs. Default "administrator".
    */
   adminUserIDs: string[];
+  /**
+   * Redis that joins this node to others (cluster mode): deliveries, kicks and cache invalidations go
+   * through its pub/sub, so users on different nodes reach each other. null = this node is alone
+   * (in-process broker). Env PARLEY_REDIS_URL, flag --redis-url, e.g. redis://127.0.0.1:6379. Default null.
+   */
+  redisUrl: string | null;
+  /** Prefix of every Redis channel: nodes with the same Redis and prefix form one cluster. Env PARLEY_REDIS_PREFIX, flag --redis-prefix. Default "parley:". */
+  redisPrefix: string;
+  /**
+   * Node processes `parley start` runs on this machine, all serving one port (node:cluster) and sharing
+   * the SQLite file; more than 1 needs `redisUrl`. Env PARLEY_PROCESSES, flag --processes. Default 1.
+   */
+  processes: number;
   /** pino level: fatal, error, warn, info, debug, trace, silent. Env PARLEY_LOG_LEVEL. Default info. */
   logLevel: string;
 }
@@ -114,6 +128,9 @@ export function defaultConfig(): ServerConfig {
     maxGroupsPerUser: 0,
     groupMemberCustomKeys: [],
     adminUserIDs: ['administrator'],
+    redisUrl: null,
+    redisPrefix: 'parley:',
+    processes: 1,
     logLevel: 'info',
   };
 }
@@ -160,6 +177,9 @@ const SETTINGS: Array<{ key: Key; env: string; flag: string; parse: (raw: string
         .filter((k) => k !== ''),
   },
   { key: 'adminUserIDs', env: 'PARLEY_ADMIN_USER_IDS', flag: '--admin-user-ids', parse: (raw, name) => adminUserIDs(raw, name) },
+  { key: 'redisUrl', env: 'PARLEY_REDIS_URL', flag: '--redis-url', parse: (raw, name) => redisUrl(raw, name) },
+  { key: 'redisPrefix', env: 'PARLEY_REDIS_PREFIX', flag: '--redis-prefix', parse: (raw, name) => redisPrefix(raw, name) },
+  { key: 'processes', env: 'PARLEY_PROCESSES', flag: '--processes', parse: (raw, name) => integer(raw, name, 1, 64) },
   {
     key: 'logLevel',
     env: 'PARLEY_LOG_LEVEL',
@@ -200,6 +220,24 @@ function adminUserIDs(raw: string, name: string): string[] {
   const bad = ids.find((id) => !isValidUserID(id));
   if (bad !== undefined) throw new ConfigError(`${name}: "${bad}" is not a valid userID (1–32 printable ASCII characters, no commas)`);
   return ids;
+}
+
+/** A redis:// or rediss:// URL (ioredis' form: redis://[user:password@]host[:port][/db]). */
+function redisUrl(raw: string, name: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    throw new ConfigError(`${name} must be a URL such as redis://127.0.0.1:6379 (got "${raw}")`);
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new ConfigError(`${name} must start with redis:// or rediss:// (got "${raw}")`);
+  return url.href;
+}
+
+/** 1–64 characters without whitespace (it starts every channel name). */
+function redisPrefix(raw: string, name: string): string {
+  if (!/^\S{1,64}$/.test(raw)) throw new ConfigError(`${name} must be 1–64 characters without spaces, e.g. "parley:" (got "${raw}")`);
+  return raw;
 }
 
 function nonEmpty(raw: string, name: string): string {
@@ -253,6 +291,11 @@ export function parseFlags(argv: readonly string[], known: ReadonlySet<string>):
   return { flags, positional };
 }
 
+/** The SQLite file: `sqlitePath` if set, else `<dataDir>/parley.db`. */
+export function sqliteFileOf(config: Pick<ServerConfig, 'sqlitePath' | 'dataDir'>): string {
+  return config.sqlitePath !== '' ? config.sqlitePath : join(config.dataDir, 'parley.db');
+}
+
 export const CONFIG_FLAGS: ReadonlySet<string> = new Set(SETTINGS.map((s) => s.flag));
 
 /** Builds the config from env and already-parsed flags. Throws ConfigError with a fix-it message. */
@@ -267,6 +310,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: ReadonlyMap<string, st
   }
   if ((config.sdkAppID === null) !== (config.secretKey === null)) {
     throw new ConfigError('set both PARLEY_SDKAPPID and PARLEY_SECRET_KEY (or --sdkappid and --secret-key), or neither to use the generated identity');
+  }
+  if (config.processes > 1 && config.redisUrl === null) {
+    throw new ConfigError('--processes (PARLEY_PROCESSES) above 1 needs --redis-url (PARLEY_REDIS_URL): the node processes reach each other through Redis');
   }
   return config;
 }

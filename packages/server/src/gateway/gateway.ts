@@ -133,6 +133,14 @@ export class Gateway {
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }
 
+  /**
+   * Asks every client to reconnect (ServerShutdown, retryable): the broker lost deliveries
+   * (its Redis connection dropped), and a reconnecting client fills the gap from storage.
+   */
+  resyncAll(): void {
+    for (const connection of [...this.connections]) this.closeConnection(connection, CloseCode.ServerShutdown, 'deliveries were interrupted: reconnect to resync');
+  }
+
   /** Drops every socket without a close handshake (tests: simulates a network cut). */
   dropConnections(): void {
     for (const connection of [...this.connections]) connection.ws.terminate();
@@ -142,7 +150,6 @@ export class Gateway {
   presence(): GroupPresence {
     const byID = (id: string): ClientConnection | undefined => this.byID.get(id);
     return {
-      isOnline: (userID) => this.registry.connectionsOf(userID).size > 0,
       joinRoom: (connectionID, groupID) => {
         const connection = byID(connectionID);
         return connection !== undefined && connection.state !== 'closed' && this.rooms.join(connection, groupID);
@@ -306,6 +313,14 @@ export class Gateway {
       platform: connection.platform,
       openedAt: connection.openedAt,
     });
+    try {
+      // With several nodes, answer once the user's subscription is live: nothing sent after the answer is missed.
+      await this.broker.ready();
+    } catch (err) {
+      this.registry.remove(connection);
+      connection.state = 'logging-in';
+      throw err;
+    }
     this.log.debug({ userID, connection: connection.id }, 'logged in');
     return {
       userID,

@@ -178,7 +178,9 @@ export class GroupDelivery {
     let members: GroupMemberRow[];
     if (userIDs === 'all') members = await this.storage.groups.allMembers(groupID);
     else members = await this.storage.groups.getMembers(groupID, [...new Set(userIDs)]);
-    members = members.filter((m) => presence.isOnline(m.userID));
+    // Online on any node (the broker knows): only they get a view built for them.
+    const online = await this.broker.onlineAmong(members.map((m) => m.userID));
+    members = members.filter((m) => online.has(m.userID));
     if (members.length === 0) return;
     // The group's newest message is what most members see last: fetch it once.
     const newest = rulesFor(group.type).storesHistory && group.lastSeq > 0 ? await this.storage.groups.lastMessage(groupID, 0) : null;

@@ -3,12 +3,11 @@
  * the composition root from the gateway (services never import the gateway).
  *
  * Scope: the gateway's implementation answers for the connections of this
- * node. That is exact for a single node (LocalBroker); a multi-node broker
- * needs a cluster-wide presence behind the same interface.
+ * node. Whether a user is online anywhere is the broker's `onlineAmong`. With
+ * several nodes, AVChatRoom figures (`roomUsers`, `roomSize`) count this node's
+ * connections only (README, "Cluster mode").
  */
 export interface GroupPresence {
-  /** The user has at least one logged-in connection. */
-  isOnline(userID: string): boolean;
   /** Adds the connection to the AVChatRoom's live members; false when it already was one. */
   joinRoom(connectionID: string, groupID: string): boolean;
   /** Removes the connection from the room; false when it was not in it. */
@@ -26,7 +25,6 @@ export interface GroupPresence {
 
 /** Until the gateway attaches its presence: nobody is online, no rooms. */
 export const NO_PRESENCE: GroupPresence = {
-  isOnline: () => false,
   joinRoom: () => false,
   leaveRoom: () => false,
   inRoom: () => false,

@@ -166,7 +166,7 @@ export class GroupService {
 
   constructor(
     private readonly storage: Storage,
-    broker: Broker,
+    private readonly broker: Broker,
     private readonly clock: Clock,
     private readonly profiles: ProfileCache,
     private readonly limits: GroupLimits,
@@ -457,6 +457,8 @@ export class GroupService {
     });
     const wasInRoom = this.presence.userInRoom(group.groupID, caller.userID);
     this.presence.joinRoom(caller.connectionID, group.groupID);
+    // With several nodes the room subscription is made asynchronously: answer once it is live.
+    await this.broker.ready();
     if (!wasInRoom) await this.roomTip(group, { operatorID: caller.userID, operationType: TipType.join, userIDList: [caller.userID] }, time);
     return { status: 'JoinedSuccess', group: await this.viewFor(caller, group.groupID) };
   }
@@ -467,6 +469,7 @@ export class GroupService {
     const group = await this.requireGroup(this.storage, groupID);
     if (!rulesFor(group.type).liveMembership) fail(ErrorCode.NoPermission, 'only AVChatRoom groups can be joined without logging in');
     this.presence.joinRoom(connectionID, groupID);
+    await this.broker.ready();
     return { status: 'JoinedSuccess' };
   }
 
@@ -787,7 +790,7 @@ export class GroupService {
     if (rulesFor(group.type).liveMembership) return this.presence.roomSize(groupID);
     await this.requireMember(group, caller);
     const members = await this.storage.groups.allMembers(groupID);
-    return members.filter((m) => this.presence.isOnline(m.userID)).length;
+    return (await this.broker.onlineAmong(members.map((m) => m.userID))).size;
   }
 
   // ----------------------------------------------------------------- helpers
@@ -881,7 +884,8 @@ export class GroupService {
   private async memberViews(group: GroupRow, rows: GroupMemberRow[]): Promise<WireGroupMember[]> {
     const profiles = await this.profiles.getMany(rows.map((m) => m.userID));
     const live = rulesFor(group.type).liveMembership;
-    return rows.map((m) => buildMemberView(group, m, profiles.get(m.userID), live || this.presence.isOnline(m.userID)));
+    const online = live ? null : await this.broker.onlineAmong(rows.map((m) => m.userID));
+    return rows.map((m) => buildMemberView(group, m, profiles.get(m.userID), online === null || online.has(m.userID)));
   }
 
   private async requireGroup(repos: StorageRepositories, groupID: string): Promise<GroupRow> {

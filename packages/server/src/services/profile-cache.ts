@@ -3,9 +3,8 @@
  * process so a message send costs no profile query.
  *
  * The cache is updated by ProfileService after each committed write on THIS
- * process. A multi-node deployment needs invalidation through the broker
- * (publish "profile changed" and drop the entry on every node), or a TTL;
- * until then, a node serves a profile changed on another node stale.
+ * process; with several nodes, the writer's broker invalidation makes every
+ * other node `forget` the entry (wired in create-server.ts).
  */
 import type { WireProfile } from '@parley/protocol';
 import type { Storage } from '../storage/storage.js';
@@ -60,6 +59,12 @@ export class ProfileCache {
       }
     }
     return out;
+  }
+
+  /** Drops entries another node changed: the next read loads them from storage. */
+  forget(userIDs: readonly string[]): void {
+    this.writes++;
+    for (const userID of userIDs) this.entries.delete(userID);
   }
 
   /** Records a committed profile. */

@@ -68,6 +68,8 @@ export class ProfileService {
       return written;
     });
     this.cache.set(profile);
+    // Other nodes drop their cached copy (before the push, so a peer's next send there sees the change).
+    await this.broker.publishInvalidation({ kind: 'profile', userIDs: [caller.userID] });
     // Fire and forget: the response does not wait for the fan-out.
     this.publish(caller, profile).catch((err: unknown) => this.log.error({ err, userID: caller.userID }, 'profile push failed'));
     return profile;

@@ -7,6 +7,11 @@
  * are run back to back inside one BEGIN…COMMIT, each in its own SAVEPOINT (so
  * one failing job rolls back alone), and all settle after the single fsync.
  * Reads use a second, read-only connection that sees only committed data.
+ *
+ * Several processes may share the file (cluster mode, SQLite's own locking):
+ * when another process holds the write lock, the batch waits without blocking
+ * the event loop (it retries BEGIN IMMEDIATE on a 1 ms timer instead of
+ * SQLite's sleeping busy handler).
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -21,6 +26,9 @@ export interface SqliteStorageConfig {
   /** Most transactions grouped into one commit. Default 512. */
   maxBatch?: number;
 }
+
+/** Retry delay while another process holds the write lock, ms. */
+const BUSY_RETRY_MS = 1;
 
 /** Page cache of the read connection, KiB (SQLite's default is 2 MiB). */
 const READER_CACHE_KIB = 64 * 1024;
@@ -94,6 +102,8 @@ export class SqliteStorage implements Storage {
       }
       version++;
     }
+    // From here on a busy write lock is retried by flush() on a timer, never slept on.
+    this.writer.pragma('busy_timeout = 0');
     if (this.config.filename !== ':memory:' && !this.reader) {
       this.reader = openSqlite(this.config.filename, { readonly: true });
       this.reader.pragma('busy_timeout = 5000');
@@ -121,27 +131,39 @@ export class SqliteStorage implements Storage {
     });
   }
 
-  private scheduleFlush(): void {
+  private scheduleFlush(delayMs = 0): void {
     if (this.flushScheduled || this.flushing) return;
     this.flushScheduled = true;
-    setImmediate(() => {
+    const run = (): void => {
       this.flushScheduled = false;
-      this.flushing = this.flush().finally(() => {
-        this.flushing = null;
-        if (this.queue.length > 0) this.scheduleFlush();
-      });
-    });
+      let busy = false;
+      this.flushing = this.flush()
+        .then((outcome) => {
+          busy = outcome === 'busy';
+        })
+        .finally(() => {
+          this.flushing = null;
+          if (this.queue.length > 0) this.scheduleFlush(busy ? BUSY_RETRY_MS : 0);
+        });
+    };
+    if (delayMs > 0) setTimeout(run, delayMs);
+    else setImmediate(run);
   }
 
-  private async flush(): Promise<void> {
+  /** Runs one batch; 'busy' when another process holds the write lock (the batch is back at the queue's head). */
+  private async flush(): Promise<'done' | 'busy'> {
     const batch = this.queue.splice(0, this.maxBatch);
-    if (batch.length === 0) return;
+    if (batch.length === 0) return 'done';
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
     try {
       this.control.begin.run();
     } catch (error) {
+      if (isBusy(error)) {
+        this.queue.unshift(...batch);
+        return 'busy';
+      }
       for (const job of batch) job.reject(error);
-      return;
+      return 'done';
     }
     for (const job of batch) {
       this.control.savepoint.run();
@@ -164,7 +186,7 @@ export class SqliteStorage implements Storage {
         // already rolled back by SQLite
       }
       for (const job of batch) job.reject(error);
-      return;
+      return 'done';
     }
     batch.forEach((job, i) => {
       const outcome = outcomes[i];
@@ -172,6 +194,7 @@ export class SqliteStorage implements Storage {
       else if (outcome.ok) job.resolve(outcome.value);
       else job.reject(outcome.error);
     });
+    return 'done';
   }
 
   async close(): Promise<void> {
@@ -184,4 +207,10 @@ export class SqliteStorage implements Storage {
     this.reader?.close();
     this.writer.close();
   }
+}
+
+/** SQLITE_BUSY (another connection holds the lock); better-sqlite3 puts the result code in `code`. */
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
 }

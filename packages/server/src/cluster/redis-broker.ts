@@ -1,0 +1,286 @@
+/**
+ * The broker of a cluster: node processes (on one machine or many) that share
+ * a Redis reach each other's users through its pub/sub.
+ *
+ * Channels (all under `prefix`):
+ *   u:<userID>   deliveries to one user; a node subscribes while the user has a connection there
+ *   g:<groupID>  AVChatRoom deliveries; a node subscribes while a connection there joined the room
+ *   bulk         one delivery to many users (a group message): every node receives it once and
+ *                hands it to those of the listed users it holds, so a fan-out to 5,000 members
+ *                is one PUBLISH, not 5,000
+ *   inv          cache invalidations
+ *
+ * Every delivery is handed to this node's handlers synchronously (as LocalBroker
+ * does) and published once to Redis for the other nodes; a node ignores what it
+ * published itself. A message is `<header JSON>\n<frame>`: the frame, already
+ * serialised once per fan-out, is appended as-is (never escaped again).
+ *
+ * Order: one publishing connection and one subscribing connection per node, and
+ * Redis keeps the order of one connection's commands, so deliveries from one node
+ * reach every other node in the order they were published (per user and per room).
+ * Pub/sub is not stored: a node that loses Redis misses what was published
+ * meanwhile, so on reconnecting it asks its clients to reconnect (`onResync`), and
+ * each client then fills the gap from storage, as after any reconnect.
+ */
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Broker, DeliveryHandler, Invalidation, InvalidationHandler, RoomDelivery, RoomDeliveryHandler, UserDelivery } from './broker.js';
+import { HandlerMap } from './handler-map.js';
+
+export interface RedisBrokerOptions {
+  /** redis://[user:password@]host[:port][/db] */
+  url: string;
+  /** Start of every channel name; nodes with the same Redis and prefix form one cluster. Default "parley:". */
+  prefix?: string;
+  log?: Logger;
+  /** How long `ready()` and the first connection wait for Redis, ms. Default 5000. */
+  timeoutMs?: number;
+}
+
+/** publishToUsers with at least this many users goes out as one `bulk` message instead of one PUBLISH per user. */
+const BULK_FROM = 8;
+/** Channels per PUBSUB NUMSUB call in `onlineAmong`. */
+const NUMSUB_CHUNK = 1000;
+
+/** The header line of a published message (the frame, if any, follows the newline). */
+type Header =
+  | { o: string; t: 'u'; d: Omit<UserDelivery, 'frame'> }
+  | { o: string; t: 'b'; u: string[]; d: Omit<UserDelivery, 'frame'> }
+  | { o: string; t: 'g'; d: Omit<RoomDelivery, 'frame'> }
+  | { o: string; t: 'i'; d: Invalidation };
+
+export class RedisBroker implements Broker {
+  /** This node's identity in published messages (its own are ignored when they come back). */
+  readonly nodeID = randomUUID();
+  private readonly pub: Redis;
+  private readonly sub: Redis;
+  private readonly prefix: string;
+  private readonly timeoutMs: number;
+  private readonly users = new HandlerMap<DeliveryHandler>();
+  private readonly rooms = new HandlerMap<RoomDeliveryHandler>();
+  private readonly invalidationHandlers = new Set<InvalidationHandler>();
+  private readonly resyncHandlers = new Set<() => void>();
+  /** The newest SUBSCRIBE sent: Redis answers in order, so once it is confirmed all earlier ones are too. */
+  private lastSubscribe: Promise<unknown> = Promise.resolve();
+  private subscriberWasReady = false;
+  private closed = false;
+
+  static async connect(options: RedisBrokerOptions): Promise<RedisBroker> {
+    const broker = new RedisBroker(options);
+    try {
+      await broker.start();
+    } catch (err) {
+      broker.pub.disconnect();
+      broker.sub.disconnect();
+      throw err;
+    }
+    return broker;
+  }
+
+  private constructor(private readonly options: RedisBrokerOptions) {
+    this.prefix = options.prefix ?? 'parley:';
+    this.timeoutMs = options.timeoutMs ?? 5000;
+    const common = { lazyConnect: true, connectTimeout: this.timeoutMs, connectionName: `parley-${this.nodeID}` };
+    // Commands issued in one tick leave in one write.
+    this.pub = new Redis(options.url, { ...common, enableAutoPipelining: true });
+    this.sub = new Redis(options.url, common);
+    for (const [name, conn] of [['publisher', this.pub], ['subscriber', this.sub]] as const) {
+      conn.on('error', (err: Error) => this.options.log?.warn({ err: err.message, connection: name }, 'redis broker connection error'));
+    }
+    this.sub.on('message', (channel: string, message: string) => this.receive(channel, message));
+    this.sub.on('ready', () => {
+      // ioredis re-subscribes by itself; what was published while we were away is lost.
+      if (this.subscriberWasReady && !this.closed) {
+        this.options.log?.warn('redis broker reconnected: asking this node’s clients to reconnect and resync');
+        for (const handler of this.resyncHandlers) handler();
+      }
+      this.subscriberWasReady = true;
+    });
+  }
+
+  private async start(): Promise<void> {
+    await Promise.all([this.pub.connect(), this.sub.connect()]);
+    await this.sub.subscribe(this.channel('bulk'), this.channel('inv'));
+  }
+
+  private channel(name: string): string {
+    return this.prefix + name;
+  }
+
+  // ------------------------------------------------------------- users
+
+  async publishToUser(userID: string, delivery: UserDelivery): Promise<void> {
+    this.deliverUser(userID, delivery);
+    await this.publish(this.channel(`u:${userID}`), { o: this.nodeID, t: 'u', d: headerOf(delivery) }, delivery);
+  }
+
+  async publishToUsers(userIDs: Iterable<string>, delivery: UserDelivery): Promise<void> {
+    const list = [...userIDs];
+    for (const userID of list) this.deliverUser(userID, delivery);
+    if (list.length >= BULK_FROM) {
+      await this.publish(this.channel('bulk'), { o: this.nodeID, t: 'b', u: list, d: headerOf(delivery) }, delivery);
+      return;
+    }
+    const header = { o: this.nodeID, t: 'u', d: headerOf(delivery) } as const;
+    await Promise.all(list.map((userID) => this.publish(this.channel(`u:${userID}`), header, delivery)));
+  }
+
+  subscribeUser(userID: string, handler: DeliveryHandler): () => void {
+    if (this.users.add(userID, handler).first) this.subscribe(this.channel(`u:${userID}`));
+    return () => {
+      if (this.users.remove(userID, handler).last) this.unsubscribe(this.channel(`u:${userID}`));
+    };
+  }
+
+  private deliverUser(userID: string, delivery: UserDelivery): void {
+    const handlers = this.users.get(userID);
+    if (handlers) for (const handler of handlers) handler(userID, delivery);
+  }
+
+  /** A user is online when some node subscribes to their channel: Redis knows, and a crashed node's subscriptions go with its connection. */
+  async onlineAmong(userIDs: readonly string[]): Promise<Set<string>> {
+    const online = new Set<string>();
+    const remote: string[] = [];
+    for (const userID of new Set(userIDs)) {
+      if (this.users.has(userID)) online.add(userID);
+      else remote.push(userID);
+    }
+    for (let i = 0; i < remote.length; i += NUMSUB_CHUNK) {
+      const chunk = remote.slice(i, i + NUMSUB_CHUNK);
+      const reply = (await this.pub.call('PUBSUB', 'NUMSUB', ...chunk.map((userID) => this.channel(`u:${userID}`)))) as Array<string | number>;
+      for (let j = 0; j < chunk.length; j++) {
+        const userID = chunk[j];
+        if (userID !== undefined && Number(reply[2 * j + 1]) > 0) online.add(userID);
+      }
+    }
+    return online;
+  }
+
+  // ------------------------------------------------------------- rooms
+
+  async publishToGroup(groupID: string, delivery: RoomDelivery): Promise<void> {
+    this.deliverRoom(groupID, delivery);
+    await this.publish(this.channel(`g:${groupID}`), { o: this.nodeID, t: 'g', d: headerOf(delivery) }, delivery);
+  }
+
+  subscribeGroup(groupID: string, handler: RoomDeliveryHandler): () => void {
+    if (this.rooms.add(groupID, handler).first) this.subscribe(this.channel(`g:${groupID}`));
+    return () => {
+      if (this.rooms.remove(groupID, handler).last) this.unsubscribe(this.channel(`g:${groupID}`));
+    };
+  }
+
+  private deliverRoom(groupID: string, delivery: RoomDelivery): void {
+    const handlers = this.rooms.get(groupID);
+    if (handlers) for (const handler of [...handlers]) handler(groupID, delivery);
+  }
+
+  // ------------------------------------------------------------- invalidations, resync
+
+  async publishInvalidation(invalidation: Invalidation): Promise<void> {
+    await this.publish(this.channel('inv'), { o: this.nodeID, t: 'i', d: invalidation }, null);
+  }
+
+  onInvalidation(handler: InvalidationHandler): () => void {
+    this.invalidationHandlers.add(handler);
+    return () => void this.invalidationHandlers.delete(handler);
+  }
+
+  /** Called when the subscription to Redis came back after a loss: deliveries may have been missed. */
+  onResync(handler: () => void): () => void {
+    this.resyncHandlers.add(handler);
+    return () => void this.resyncHandlers.delete(handler);
+  }
+
+  // ------------------------------------------------------------- plumbing
+
+  async ready(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`redis did not confirm the subscriptions within ${this.timeoutMs} ms`)), this.timeoutMs);
+    });
+    try {
+      await Promise.race([this.lastSubscribe, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private subscribe(channel: string): void {
+    const pending = this.sub.subscribe(channel);
+    pending.catch((err: unknown) => this.options.log?.warn({ err: String(err), channel }, 'redis subscribe failed'));
+    this.lastSubscribe = pending;
+  }
+
+  private unsubscribe(channel: string): void {
+    if (this.closed) return;
+    this.sub.unsubscribe(channel).catch((err: unknown) => this.options.log?.warn({ err: String(err), channel }, 'redis unsubscribe failed'));
+  }
+
+  private async publish(channel: string, header: Header, delivery: UserDelivery | RoomDelivery | null): Promise<void> {
+    if (this.closed) return;
+    const frame = delivery !== null && delivery.kind === 'frame' ? delivery.frame : '';
+    try {
+      await this.pub.publish(channel, `${JSON.stringify(header)}\n${frame}`);
+    } catch (err) {
+      // Callers fire and forget: a lost publish is a gap the receiving clients fill on their next sync.
+      this.options.log?.warn({ err: String(err), channel }, 'redis publish failed');
+    }
+  }
+
+  private receive(channel: string, message: string): void {
+    const newline = message.indexOf('\n');
+    if (newline === -1) return;
+    let header: Header;
+    try {
+      header = JSON.parse(message.slice(0, newline)) as Header;
+    } catch {
+      this.options.log?.warn({ channel }, 'redis broker: unreadable message ignored');
+      return;
+    }
+    if (header.o === this.nodeID) return;
+    const frame = message.slice(newline + 1);
+    switch (header.t) {
+      case 'u': {
+        const userID = channel.slice(this.prefix.length + 2);
+        this.deliverUser(userID, withFrame(header.d, frame) as UserDelivery);
+        return;
+      }
+      case 'b': {
+        const delivery = withFrame(header.d, frame) as UserDelivery;
+        for (const userID of header.u) this.deliverUser(userID, delivery);
+        return;
+      }
+      case 'g': {
+        const groupID = channel.slice(this.prefix.length + 2);
+        this.deliverRoom(groupID, withFrame(header.d, frame) as RoomDelivery);
+        return;
+      }
+      case 'i':
+        for (const handler of this.invalidationHandlers) handler(header.d);
+        return;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.users.clear();
+    this.rooms.clear();
+    this.invalidationHandlers.clear();
+    this.resyncHandlers.clear();
+    await Promise.allSettled([this.pub.quit(), this.sub.quit()]);
+  }
+}
+
+/** The delivery without its frame (the frame travels after the header line). */
+function headerOf<D extends UserDelivery | RoomDelivery>(delivery: D): Omit<D, 'frame'> {
+  if (delivery.kind !== 'frame') return delivery;
+  const { frame: _frame, ...rest } = delivery;
+  return rest as Omit<D, 'frame'>;
+}
+
+function withFrame(header: { kind: string }, frame: string): UserDelivery | RoomDelivery {
+  return (header.kind === 'frame' ? { ...header, frame } : header) as UserDelivery | RoomDelivery;
+}
