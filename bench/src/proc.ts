@@ -6,12 +6,13 @@
  */
 import { fork, spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
-import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ClientKind } from './endpoints.js';
+import { parseRedisUrl, pingRedis, removeKeysWithPrefix, sampleRedis, type RedisSample, type RedisTarget } from './redis-info.js';
 
 export class UsageError extends Error {}
 /** An expected way for a run to fail: reported by message, without a stack. */
@@ -48,6 +49,9 @@ export function markFinishing(): void {
 }
 
 function killAllNow(): void {
+  // A multi-process server's workers are the primary's children, not ours: kill them by pid first
+  // (killing the primary alone could leave them behind).
+  if (liveServer !== null) killServerTree(liveServer, 'SIGKILL');
   for (const child of children) {
     if (child.exitCode === null && child.signalCode === null) {
       try {
@@ -140,6 +144,10 @@ export interface SpawnedServer {
   dataDir: string;
   /** The server process's open-files limit (soft, raised to the hard limit at spawn); `null` if unreadable. */
   fdLimit: number | null;
+  /** Node processes serving (`--processes`): 1, or N workers forked by the primary (`child`). */
+  processes: number;
+  /** With processes > 1: the Redis the nodes share, and this run's channel/key prefix. */
+  redis: { url: string; target: RedisTarget; prefix: string } | null;
 }
 
 export interface StartServerOptions {
@@ -147,6 +155,16 @@ export interface StartServerOptions {
   env?: Record<string, string>;
   /** Use this data dir (kept afterwards) instead of a fresh temp dir (removed afterwards). */
   dataDir?: string;
+  /**
+   * Node processes (`--server-processes`): more than 1 starts the server in cluster mode
+   * (`--processes N --redis-url … --redis-prefix bench-<random>:`). Default 1.
+   */
+  processes?: number;
+}
+
+/** The Redis a multi-process server is given: PARLEY_BENCH_REDIS_URL, or the local default. */
+export function benchRedisUrl(): string {
+  return process.env['PARLEY_BENCH_REDIS_URL'] || 'redis://127.0.0.1:6379';
 }
 
 function serverCliPath(): string {
@@ -155,6 +173,8 @@ function serverCliPath(): string {
 }
 
 let serverStopping = false;
+/** The spawned server's primary pid while it runs (for cleanup of its workers on abort). */
+let liveServer: number | null = null;
 
 /** This process's hard open-files limit (what a child may raise its soft limit to); `null` if unknown. */
 export function hardFdLimit(): number | null {
@@ -187,9 +207,30 @@ export function openFdCount(pid: number | undefined): number | null {
  * Starts `node packages/server/dist/cli.js start` on 127.0.0.1 with a random
  * port, a fresh temp data dir (or `options.dataDir`) and a random app identity.
  * The server runs under `sh -c 'ulimit -n <hard>; exec node …'`, so its soft
- * open-files limit is the hard one: every socket is a descriptor.
+ * open-files limit is the hard one: every socket is a descriptor (the cluster
+ * workers of a multi-process server inherit it).
  */
 export async function startServer(options: StartServerOptions = {}): Promise<SpawnedServer> {
+  const processes = options.processes ?? 1;
+  let redis: SpawnedServer['redis'] = null;
+  if (processes > 1) {
+    const url = benchRedisUrl();
+    let target: RedisTarget;
+    try {
+      target = parseRedisUrl(url);
+    } catch (err) {
+      throw new BenchError(`PARLEY_BENCH_REDIS_URL: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    try {
+      await pingRedis(target);
+    } catch (err) {
+      throw new BenchError(
+        `--server-processes ${processes} needs a Redis for the server's nodes, and ${url} did not answer (${err instanceof Error ? err.message : String(err)}); ` +
+          'start one (redis-server) or set PARLEY_BENCH_REDIS_URL',
+      );
+    }
+    redis = { url, target, prefix: `bench-${randomBytes(4).toString('hex')}:` };
+  }
   const sdkAppID = 1_400_000_000 + randomInt(0, 100_000_000);
   const secretKey = randomBytes(32).toString('hex');
   let dataDir: string;
@@ -201,6 +242,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Spa
   }
   const hard = hardFdLimit();
   const command = [process.execPath, serverCliPath(), 'start', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn'];
+  if (redis !== null) command.push('--processes', String(processes), '--redis-url', redis.url, '--redis-prefix', redis.prefix);
   const child = spawn('/bin/sh', ['-c', `${hard !== null && hard < Number.MAX_SAFE_INTEGER ? `ulimit -n ${hard}; ` : ''}exec "$@"`, 'parley-server', ...command], {
     env: {
       ...process.env,
@@ -212,6 +254,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Spa
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.add(child);
+  serverStopping = false;
+  liveServer = child.pid ?? null;
   let out = '';
   let port: number | null = null;
   const forward = (prefix: string) => (chunk: Buffer) => {
@@ -239,20 +283,80 @@ export async function startServer(options: StartServerOptions = {}): Promise<Spa
     };
     child.stdout?.on('data', onData);
   });
-  return { child, wsUrl: `ws://127.0.0.1:${port}/ws`, sdkAppID, secretKey, dataDir, fdLimit: child.pid !== undefined ? readFdLimit(child.pid) : null };
+  if (processes > 1 && child.pid !== undefined) {
+    const workers = childPids(child.pid);
+    if (workers.length !== processes) log(`warning: asked for ${processes} server processes; the primary (pid ${child.pid}) has ${workers.length} child process(es): ${workers.join(', ')}`);
+  }
+  return { child, wsUrl: `ws://127.0.0.1:${port}/ws`, sdkAppID, secretKey, dataDir, fdLimit: child.pid !== undefined ? readFdLimit(child.pid) : null, processes, redis };
 }
 
-/** SIGTERM, then SIGKILL after 10 s; removes the temp data dir. */
+/** Whether `pid` is still a live node process (not reaped, not a zombie, not reused by another program). */
+function isLiveNode(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) return false;
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith(process.execPath);
+  } catch {
+    return false;
+  }
+}
+
+/** Sends `signal` to the server's descendants (its cluster workers), deepest first; returns their pids. */
+function killServerTree(primary: number, signal: NodeJS.Signals): number[] {
+  const pids = processTree(primary, childPids).slice(1).reverse();
+  for (const pid of pids) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // gone already
+    }
+  }
+  return pids;
+}
+
+/**
+ * SIGTERM to the server (a multi-process server's primary stops its workers), then SIGKILL after
+ * 10 s; workers still alive 5 s after the primary are killed; removes the temp data dir and, for a
+ * multi-process server, the run's Redis keys (its unique prefix).
+ */
 export async function stopServer(server: SpawnedServer | null): Promise<void> {
   if (server) {
     serverStopping = true;
+    const primary = server.child.pid;
+    const descendants = primary !== undefined ? processTree(primary, childPids).slice(1) : [];
     server.child.kill('SIGTERM');
     if (!(await waitExit(server.child, 10_000))) {
       log('the server did not stop within 10 s of SIGTERM; killing it');
+      if (primary !== undefined) killServerTree(primary, 'SIGKILL');
       server.child.kill('SIGKILL');
       await waitExit(server.child, 2000);
     }
     children.delete(server.child);
+    liveServer = null;
+    const deadline = Date.now() + 5000;
+    let left = descendants.filter(isLiveNode);
+    while (left.length > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      left = left.filter(isLiveNode);
+    }
+    if (left.length > 0) {
+      log(`${left.length} server worker process(es) outlived the primary (${left.join(', ')}); killing them`);
+      for (const pid of left) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone
+        }
+      }
+    }
+    if (server.redis !== null) {
+      try {
+        const n = await removeKeysWithPrefix(server.redis.target, server.redis.prefix);
+        if (n > 0) log(`removed ${n} Redis key(s) with the run's prefix ${server.redis.prefix}`);
+      } catch (err) {
+        log(`could not remove the run's Redis keys (${server.redis.prefix}*): ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
   }
   removeTempDir();
 }
@@ -276,8 +380,12 @@ export async function serverUnderTest(
   }
   const server = await startServer(options);
   const env = Object.entries(options.env ?? {});
+  const pid = server.child.pid;
   log(
-    `server started (pid ${server.child.pid}, open-files limit ${server.fdLimit ?? '?'}) at ${server.wsUrl}, data dir ${server.dataDir}` +
+    `server started (pid ${pid}, open-files limit ${server.fdLimit ?? '?'}) at ${server.wsUrl}, data dir ${server.dataDir}` +
+      (server.redis !== null
+        ? `, ${server.processes} processes (worker pids ${pid !== undefined ? childPids(pid).join(' ') : '?'}), Redis ${server.redis.url} prefix ${server.redis.prefix}`
+        : '') +
       (env.length > 0 ? `, ${env.map(([k, v]) => `${k}=${v}`).join(' ')}` : ''),
   );
   return { server, url: server.wsUrl, sdkAppID: server.sdkAppID, secretKey: server.secretKey };
@@ -355,16 +463,148 @@ export function processRssKB(pid: number | undefined): number | null {
   }
 }
 
+// ---------------------------------------------------------------- process trees
+
 /**
- * Waits until a process's RSS has settled: the last `quietMs` of samples (every 500 ms) span
- * less than 1 MB or 0.5 %, or `maxMs` passed. Resolves with the last RSS (KB) and the wait.
+ * `root` and all its descendants, parents before children (breadth first), given a function
+ * that lists a process's direct children. A pid seen twice is visited once.
+ */
+export function processTree(root: number, childrenOf: (pid: number) => readonly number[]): number[] {
+  const out = [root];
+  const seen = new Set(out);
+  for (let i = 0; i < out.length; i++) {
+    for (const child of childrenOf(out[i]!)) {
+      if (!seen.has(child)) {
+        seen.add(child);
+        out.push(child);
+      }
+    }
+  }
+  return out;
+}
+
+/** The pids of a /proc/<pid>/task/<tid>/children file ("123 456 "). */
+export function parseChildrenList(text: string): number[] {
+  return text
+    .split(/\s+/)
+    .filter((t) => t !== '')
+    .map(Number)
+    .filter((n) => Number.isSafeInteger(n) && n > 0);
+}
+
+/** The parent pid from the text of /proc/<pid>/stat (the field after the state, past the `(comm)`). */
+export function parentPidFromStat(stat: string): number | null {
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ppid = Number(fields[1]);
+  return Number.isSafeInteger(ppid) ? ppid : null;
+}
+
+/** Whether /proc/<pid>/task/<tid>/children exists here (CONFIG_PROC_CHILDREN); checked once. */
+let childrenFilesWork: boolean | null = null;
+
+/**
+ * A process's direct children: the union of /proc/<pid>/task/<tid>/children over its threads
+ * (a child belongs to the thread that forked it). Where the kernel lacks those files, every
+ * /proc/<n>/stat is scanned for the parent pid instead. `[]` when the process is gone.
+ */
+export function childPids(pid: number): number[] {
+  if (childrenFilesWork === null) childrenFilesWork = existsSync(`/proc/${process.pid}/task/${process.pid}/children`);
+  if (childrenFilesWork) {
+    const out: number[] = [];
+    let tids: string[];
+    try {
+      tids = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      return [];
+    }
+    for (const tid of tids) {
+      try {
+        out.push(...parseChildrenList(readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8')));
+      } catch {
+        // the thread ended meanwhile
+      }
+    }
+    return [...new Set(out)];
+  }
+  const out: number[] = [];
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  for (const name of entries) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (parentPidFromStat(readFileSync(`/proc/${name}/stat`, 'utf8')) === pid) out.push(Number(name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** A process and its descendants now (a multi-process server: the primary and its workers); `[]` without a pid. */
+export function serverPids(pid: number | undefined): number[] {
+  return pid === undefined ? [] : processTree(pid, childPids);
+}
+
+/** Sum of a per-process reading over `pids`; `null` when none of them could be read. */
+function sumOver(pids: readonly number[], read: (pid: number) => number | null): number | null {
+  let sum: number | null = null;
+  for (const pid of pids) {
+    const v = read(pid);
+    if (v !== null) sum = (sum ?? 0) + v;
+  }
+  return sum;
+}
+
+/** Resident memory (VmRSS) of a process and all its descendants, KB; `null` where unavailable. */
+export function treeRssKB(pid: number | undefined): number | null {
+  return sumOver(serverPids(pid), processRssKB);
+}
+
+/**
+ * A reading per process of a tree, to take differences over a window: CPU ms and written bytes
+ * by pid. A process that appears later counts from 0 (it started inside the window); one that
+ * is gone by the end drops out (its CPU in the window is lost — server processes live for the run).
+ */
+export interface TreeSample {
+  cpuMs: Map<number, number>;
+  writeBytes: Map<number, number>;
+}
+
+export function sampleTree(pid: number | undefined): TreeSample {
+  const cpuMs = new Map<number, number>();
+  const writeBytes = new Map<number, number>();
+  for (const p of serverPids(pid)) {
+    const cpu = processCpuMs(p);
+    if (cpu !== null) cpuMs.set(p, cpu);
+    const w = processWriteBytes(p);
+    if (w !== null) writeBytes.set(p, w);
+  }
+  return { cpuMs, writeBytes };
+}
+
+/** Σ over the end sample's processes of (end − start, or end when the process is new); `null` if the end has none. */
+export function treeDelta(start: ReadonlyMap<number, number>, end: ReadonlyMap<number, number>): number | null {
+  if (end.size === 0) return null;
+  let sum = 0;
+  for (const [pid, v] of end) sum += v - (start.get(pid) ?? 0);
+  return sum;
+}
+
+/**
+ * Waits until the RSS of a process and its descendants (a multi-process server: all of them) has
+ * settled: the last `quietMs` of samples (every 500 ms) span less than 1 MB or 0.5 %, or `maxMs`
+ * passed. Resolves with the last RSS (KB, summed) and the wait.
  */
 export async function waitRssSettled(pid: number | undefined, maxMs: number, quietMs = 3000): Promise<{ rssKB: number | null; settled: boolean; waitedMs: number }> {
   const started = Date.now();
   const samples: number[] = [];
   const window = Math.max(2, Math.ceil(quietMs / 500) + 1);
   for (;;) {
-    const kb = processRssKB(pid);
+    const kb = treeRssKB(pid);
     if (kb === null) return { rssKB: null, settled: false, waitedMs: Date.now() - started };
     samples.push(kb);
     if (samples.length >= window) {
@@ -377,27 +617,50 @@ export async function waitRssSettled(pid: number | undefined, maxMs: number, qui
   }
 }
 
+/** One Redis sample, or `null` (logged once per run) when Redis cannot be read. */
+let redisWarned = false;
+export async function trySampleRedis(server: SpawnedServer | null): Promise<RedisSample | null> {
+  if (!server || server.redis === null) return null;
+  try {
+    return await sampleRedis(server.redis.target);
+  } catch (err) {
+    if (!redisWarned) log(`could not read Redis INFO: ${err instanceof Error ? err.message : String(err)}`);
+    redisWarned = true;
+    return null;
+  }
+}
+
 /**
- * Server CPU, disk writes and RSS over the measured window [startAt, endAt]
- * (epoch ms): sampled by timers, read with `result()` after the window.
+ * Server CPU, disk writes and RSS over the measured window [startAt, endAt] (epoch ms), summed
+ * over the spawned process and all its descendants (a multi-process server's primary and
+ * workers), and for a multi-process server the CPU and RSS of its Redis (from INFO) apart.
+ * Sampled by timers; `end()` takes the end sample early; read the fields after `await collect()`.
  */
 export class ServerProbe {
-  private cpuStart: number | null = null;
-  private writeStart: number | null = null;
+  private start: TreeSample | null = null;
+  private redisStart: Promise<RedisSample | null> | null = null;
+  private redisEnd: Promise<RedisSample | null> | null = null;
   cpuMs: number | null = null;
   writeBytes: number | null = null;
   rssMB: number | null = null;
+  /** Processes measured at the end (primary included). */
+  processCount: number | null = null;
+  /** Redis CPU over the window, s, and its RSS at the end, MB (multi-process servers only). */
+  redisCpuS: number | null = null;
+  redisRssMB: number | null = null;
   private readonly timers: NodeJS.Timeout[];
+  private readonly pid: number | undefined;
 
   constructor(
-    private readonly pid: number | undefined,
+    private readonly server: SpawnedServer | null,
     startAt: number,
     endAt: number,
   ) {
+    this.pid = server?.child.pid;
     this.timers = [
       setTimeout(() => {
-        this.cpuStart = processCpuMs(pid);
-        this.writeStart = processWriteBytes(pid);
+        this.start = this.pid !== undefined ? sampleTree(this.pid) : null;
+        this.redisStart = trySampleRedis(this.server);
       }, Math.max(0, startAt - Date.now())),
       setTimeout(() => this.takeEnd(), Math.max(0, endAt - Date.now())),
     ];
@@ -408,11 +671,17 @@ export class ServerProbe {
   private takeEnd(): void {
     if (this.ended) return;
     this.ended = true;
-    const cpuEnd = processCpuMs(this.pid);
-    if (cpuEnd !== null && this.cpuStart !== null) this.cpuMs = cpuEnd - this.cpuStart;
-    const writeEnd = processWriteBytes(this.pid);
-    if (writeEnd !== null && this.writeStart !== null) this.writeBytes = writeEnd - this.writeStart;
-    this.rssMB = processRssMB(this.pid);
+    if (this.pid === undefined) return;
+    this.redisEnd = this.redisStart !== null ? trySampleRedis(this.server) : null;
+    const pids = serverPids(this.pid);
+    const end = sampleTree(this.pid);
+    if (this.start !== null) {
+      this.cpuMs = treeDelta(this.start.cpuMs, end.cpuMs);
+      this.writeBytes = treeDelta(this.start.writeBytes, end.writeBytes);
+    }
+    const rssKB = sumOver(pids, processRssKB);
+    this.rssMB = rssKB === null ? null : Math.round(rssKB / 1024);
+    this.processCount = pids.length;
   }
 
   cancel(): void {
@@ -427,6 +696,33 @@ export class ServerProbe {
     this.cancel();
     this.takeEnd();
   }
+
+  /** Waits for the Redis samples (asynchronous) and fills `redisCpuS` / `redisRssMB`. */
+  async collect(): Promise<void> {
+    const [a, b] = await Promise.all([this.redisStart, this.redisEnd]);
+    if (a && b) this.redisCpuS = b.cpuS - a.cpuS;
+    if (b) this.redisRssMB = Math.round((b.rssBytes / 2 ** 20) * 10) / 10;
+  }
+}
+
+/**
+ * The fields every result line carries about the server's processes and Redis, after the
+ * common ones: `server_processes` (configured; `null` for an external server),
+ * `server_processes_measured` (processes summed at the end, the primary included), and for a
+ * multi-process server `redis_cpu_s` / `redis_rss_mb` (`null` otherwise).
+ */
+export function serverProcessFields(server: SpawnedServer | null, probe: { processCount: number | null; redisCpuS: number | null; redisRssMB: number | null }): {
+  server_processes: number | null;
+  server_processes_measured: number | null;
+  redis_cpu_s: number | null;
+  redis_rss_mb: number | null;
+} {
+  return {
+    server_processes: server?.processes ?? null,
+    server_processes_measured: probe.processCount,
+    redis_cpu_s: probe.redisCpuS !== null ? Math.round(probe.redisCpuS * 100) / 100 : null,
+    redis_rss_mb: probe.redisRssMB,
+  };
 }
 
 // ---------------------------------------------------------------- workers
@@ -552,6 +848,37 @@ export function serverTarget(raw: ReadonlyMap<string, string>): { url: string | 
   return { url, sdkAppID: app, secretKey: key };
 }
 
+/** `--server-processes N` (default 1): node processes of the spawned server (cluster mode past 1); not with `--url`. */
+export function serverProcessesOption(raw: ReadonlyMap<string, string>): number {
+  if (!raw.has('--server-processes')) return 1;
+  if (raw.has('--url')) throw new UsageError('--server-processes configures the spawned server; an external (--url) server keeps its own processes');
+  return numOption(raw, '--server-processes', 1, 1, 64, true);
+}
+
+/** Sockets one load-generator process keeps at most by default (the open-files limit here is 20,000 per process). */
+export const SOCKETS_PER_WORKER = 15_000;
+
+/** Load-generator processes for `sockets` sockets: ⌈sockets / SOCKETS_PER_WORKER⌉. */
+export function workersForSockets(sockets: number): number {
+  return Math.max(1, Math.ceil(sockets / SOCKETS_PER_WORKER));
+}
+
+/** Warns when `sockets` over `workers` load-generator processes, or over the server's processes, come close to a process's open-files limit. */
+export function warnSocketLimits(sockets: number, workers: number, server: SpawnedServer | null): void {
+  const perWorker = Math.ceil(sockets / workers);
+  if (perWorker > SOCKETS_PER_WORKER) {
+    log(`warning: ${perWorker} sockets per worker is close to the open-files limit; use --workers ${workersForSockets(sockets)} or more`);
+  }
+  // The server holds one descriptor per socket; a multi-process server spreads them over its workers.
+  if (server !== null && server.fdLimit !== null && sockets > server.processes * (server.fdLimit - 100)) {
+    const needed = Math.ceil(sockets / (server.fdLimit - 100));
+    log(
+      `warning: each server process may open ${server.fdLimit} files; ${sockets} sockets will not all fit in ${server.processes} process(es)` +
+        (needed <= 64 ? ` (use --server-processes ${needed} or more)` : ''),
+    );
+  }
+}
+
 /**
  * `--rate R | max`: operations per second, or closed loop (`max`, any case, or 0) as 0.
  * `def` applies when the option is absent.
@@ -627,6 +954,7 @@ export async function finishPacedRun<D>(run: {
     clearInterval(ticker);
     run.probe.end();
   }
+  await run.probe.collect();
   markFinishing();
   for (const w of run.workers) w.send({ type: 'finish' });
   await Promise.all(run.workers.map((w) => w.waitGone()));
