@@ -27,14 +27,16 @@ import {
   numOption,
   parseFlags,
   rateOption,
+  serverProcessesOption,
+  serverProcessFields,
   serverTarget,
+  serverUnderTest,
   ServerProbe,
-  startServer,
   stopServer,
   UsageError,
+  warnSocketLimits,
   withTimeout,
   WorkerProc,
-  type SpawnedServer,
 } from './proc.js';
 
 export const C2C_USAGE = `Usage: node bench/dist/cli.js c2c [options]     (npm run bench -- c2c [options])
@@ -50,6 +52,9 @@ Options:
   --warmup S               unmeasured seconds before that, default 2
   --drain S                max seconds to wait for pushes after sending stops, default 3
   --workers K              load-generator processes, default 1 (use more past ~15k users)
+  --server-processes N     node processes of the spawned server, default 1; N > 1 runs it in
+                           cluster mode with Redis (PARLEY_BENCH_REDIS_URL, default
+                           redis://127.0.0.1:6379) and a fresh --redis-prefix
   --url ws://127.0.0.1:P/ws  bench a running server (loopback only) instead of starting one
   --sdkappid N             with --url: the server's SDKAppID   [PARLEY_SDKAPPID]
   --secret-key K           with --url: the server's secret key [PARLEY_SECRET_KEY]
@@ -60,9 +65,6 @@ Options:
 
 Exit code: 0 ok, 1 losses or duplicates, 2 the run could not complete.`;
 
-/** Per-process open-files limit in this environment (20,000); each socket is one descriptor. */
-export const SOCKETS_PER_WORKER_SOFT_LIMIT = 15_000;
-
 export interface C2COptions {
   users: number;
   rate: number;
@@ -71,6 +73,7 @@ export interface C2COptions {
   warmupS: number;
   drainS: number;
   workers: number;
+  serverProcesses: number;
   url: string | null;
   sdkAppID: number | null;
   secretKey: string | null;
@@ -91,6 +94,7 @@ export function parseC2CArgs(rest: readonly string[]): C2COptions | 'help' {
       '--warmup',
       '--drain',
       '--workers',
+      '--server-processes',
       '--url',
       '--sdkappid',
       '--secret-key',
@@ -111,6 +115,7 @@ export function parseC2CArgs(rest: readonly string[]): C2COptions | 'help' {
     warmupS: num('--warmup', 2, 0, 3600, false),
     drainS: num('--drain', 3, 0, 600, false),
     workers: num('--workers', 1, 1, 256, true),
+    serverProcesses: serverProcessesOption(raw),
     url: target.url,
     sdkAppID: target.sdkAppID,
     secretKey: target.secretKey,
@@ -156,30 +161,8 @@ export async function runC2C(opts: C2COptions): Promise<number> {
   armHardTimeout(hardTimeoutMs);
 
   const loadavgAtStart = loadavg()[0] ?? 0;
-  const perWorker = Math.ceil(opts.users / opts.workers);
-  if (perWorker > SOCKETS_PER_WORKER_SOFT_LIMIT) {
-    log(`warning: ${perWorker} sockets per worker is close to the open-files limit; use --workers ${Math.ceil(opts.users / SOCKETS_PER_WORKER_SOFT_LIMIT)} or more`);
-  }
-
-  let server: SpawnedServer | null = null;
-  let url: string;
-  let sdkAppID: number;
-  let secretKey: string;
-  if (opts.url === null) {
-    server = await startServer();
-    if (server.fdLimit !== null && opts.users > server.fdLimit - 100) {
-      log(`warning: the server process may open ${server.fdLimit} files; ${opts.users} sockets will not all fit`);
-    }
-    url = server.wsUrl;
-    sdkAppID = server.sdkAppID;
-    secretKey = server.secretKey;
-    log(`server started (pid ${server.child.pid}) at ${url}, data dir ${server.dataDir}`);
-  } else {
-    url = opts.url;
-    sdkAppID = opts.sdkAppID!;
-    secretKey = opts.secretKey!;
-    log(`benchmarking the running server at ${url}`);
-  }
+  const { server, url, sdkAppID, secretKey } = await serverUnderTest(opts, { processes: opts.serverProcesses });
+  warnSocketLimits(opts.users, opts.workers, server);
 
   // Connect.
   const prefix = `b${randomBytes(3).toString('hex')}u`;
@@ -242,7 +225,7 @@ export async function runC2C(opts: C2COptions): Promise<number> {
     `running: ${opts.warmupS} s warmup + ${opts.durationS} s measured, ` +
       (opts.rate === 0 ? `closed loop, window ${opts.window}` : `target ${opts.rate} msgs/s, window ${opts.window}`),
   );
-  const probe = new ServerProbe(server?.child.pid, windowStart, windowEnd);
+  const probe = new ServerProbe(server, windowStart, windowEnd);
   let last = { at: t0, sent: 0, acked: 0, received: 0 };
   const progressTicker = setInterval(() => {
     const now = Date.now();
@@ -269,6 +252,7 @@ export async function runC2C(opts: C2COptions): Promise<number> {
   } finally {
     probe.end();
   }
+  await probe.collect();
   const serverCpuMs = probe.cpuMs;
   const serverWriteBytes = probe.writeBytes;
   const serverRssMB = probe.rssMB;
@@ -331,6 +315,7 @@ export async function runC2C(opts: C2COptions): Promise<number> {
     server_cpu_s: serverCpuMs !== null ? round(serverCpuMs / 1000, 2) : null,
     server_rss_mb: serverRssMB,
     loadgen_cpu_s: round(loadgenCpuMs / 1000, 2),
+    ...serverProcessFields(server, probe),
     // The c2c fields as before.
     bench: 'c2c',
     client: opts.client,

@@ -37,18 +37,18 @@ import {
   numOption,
   parseFlags,
   rateOption,
+  serverProcessesOption,
+  serverProcessFields,
   serverTarget,
+  serverUnderTest,
   ServerProbe,
-  startServer,
   stopServer,
   UsageError,
+  warnSocketLimits,
   withTimeout,
   WorkerProc,
-  type SpawnedServer,
+  workersForSockets,
 } from './proc.js';
-
-/** Per-process open-files limit here is 20,000; each socket is one descriptor. */
-const SOCKETS_PER_WORKER_SOFT_LIMIT = 15_000;
 
 export const GROUP_USAGE = `Usage: node bench/dist/cli.js group [options]     (npm run bench -- group [options])
 
@@ -66,7 +66,11 @@ Options:
   --duration S             measured seconds, default 10
   --warmup S               unmeasured seconds before that, default 2
   --drain S                max seconds to wait for deliveries after sending stops, default 5
-  --workers K              load-generator processes, default ⌈members / 15000⌉
+  --workers K              load-generator processes, default ⌈members / 15000⌉ (each member
+                           a socket; past ~26,000 members the sockets come from 127.0.0.2, …)
+  --server-processes N     node processes of the spawned server, default 1 (one holds < 20,000
+                           sockets); N > 1 runs it in cluster mode with Redis
+                           (PARLEY_BENCH_REDIS_URL, default redis://127.0.0.1:6379)
   --connect-concurrency N  connections + logins in flight per worker, default 100
   --client lean|sdk        lean raw-protocol client (default) or the real @parley/sdk, one instance per member
   --ack-timeout S          an unacked message counts as timed out after S seconds, default 10
@@ -100,6 +104,8 @@ Options:
   --warmup S               unmeasured seconds before that, default 2
   --drain S                max seconds to wait for deliveries after sending stops, default 5
   --workers K              load-generator processes, default ⌈members / 15000⌉
+  --server-processes N     node processes of the spawned server, default 1; 100,000 members
+                           need 6 (cluster mode with Redis, as for group)
   --connect-concurrency N  new sockets (login, or anonymous join) in flight per worker, default 100
   --join-concurrency N     group.join requests in flight per worker on logged-in sockets, default 1000
   --client lean|sdk        lean raw-protocol client (default) or the real @parley/sdk
@@ -122,6 +128,7 @@ export interface GroupOptions {
   warmupS: number;
   drainS: number;
   workers: number;
+  serverProcesses: number;
   url: string | null;
   sdkAppID: number | null;
   secretKey: string | null;
@@ -143,6 +150,7 @@ export function parseGroupArgs(workload: GroupWorkload, rest: readonly string[])
     '--warmup',
     '--drain',
     '--workers',
+    '--server-processes',
     '--url',
     '--sdkappid',
     '--secret-key',
@@ -180,7 +188,8 @@ export function parseGroupArgs(workload: GroupWorkload, rest: readonly string[])
     durationS: num('--duration', 10, 0.1, 86_400, false),
     warmupS: num('--warmup', 2, 0, 3600, false),
     drainS: num('--drain', 5, 0, 600, false),
-    workers: num('--workers', Math.max(1, Math.ceil(members / SOCKETS_PER_WORKER_SOFT_LIMIT)), 1, 256, true),
+    workers: num('--workers', workersForSockets(members), 1, 256, true),
+    serverProcesses: serverProcessesOption(raw),
     url: target.url,
     sdkAppID: target.sdkAppID,
     secretKey: target.secretKey,
@@ -230,35 +239,15 @@ export async function runGroup(opts: GroupOptions): Promise<number> {
   armHardTimeout(20_000 + setupPhaseMs + connectPhaseMs + warmupMs + durationMs + ackTimeoutMs + drainMs + 30_000);
 
   const loadavgAtStart = loadavg()[0] ?? 0;
-  const perWorker = Math.ceil(opts.members / opts.workers);
-  if (perWorker > SOCKETS_PER_WORKER_SOFT_LIMIT) {
-    log(`warning: ${perWorker} sockets per worker is close to the open-files limit; use --workers ${Math.ceil(opts.members / SOCKETS_PER_WORKER_SOFT_LIMIT)} or more`);
-  }
-
-  let server: SpawnedServer | null = null;
-  let url: string;
-  let sdkAppID: number;
-  let secretKey: string;
+  const env: Record<string, string> = {};
   if (opts.url === null) {
-    const env: Record<string, string> = {};
     // Work groups hold 200 by default; the bench's group must fit.
     if (!room) env['PARLEY_GROUP_MAX_MEMBERS'] = JSON.stringify({ Private: Math.max(200, opts.members) });
     if (opts.groupSendRate !== null) env['PARLEY_GROUP_SEND_RATE'] = String(opts.groupSendRate);
-    server = await startServer({ env });
-    // The server holds one descriptor per member socket.
-    if (server.fdLimit !== null && opts.members > server.fdLimit - 100) {
-      log(`warning: the server process may open ${server.fdLimit} files; ${opts.members} sockets will not all fit`);
-    }
-    url = server.wsUrl;
-    sdkAppID = server.sdkAppID;
-    secretKey = server.secretKey;
-    log(`server started (pid ${server.child.pid}) at ${url}, data dir ${server.dataDir}${Object.keys(env).length > 0 ? `, ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}`);
-  } else {
-    url = opts.url;
-    sdkAppID = opts.sdkAppID!;
-    secretKey = opts.secretKey!;
-    log(`benchmarking the running server at ${url}`);
   }
+  const { server, url, sdkAppID, secretKey } = await serverUnderTest(opts, { env, processes: opts.serverProcesses });
+  warnSocketLimits(opts.members, opts.workers, server);
+  const perSourceAddress = connectionsPerSourceAddress();
 
   const anonymous = room ? anonymousCount(opts.members, opts.senders, opts.anonymousFraction) : 0;
   const prefix = `b${randomBytes(3).toString('hex')}u`;
@@ -283,7 +272,7 @@ export async function runGroup(opts: GroupOptions): Promise<number> {
       connectTimeoutMs: 30_000,
       groupType: room ? 'AVChatRoom' : 'Private',
       client: opts.client,
-      perSourceAddress: connectionsPerSourceAddress(),
+      perSourceAddress,
     });
   }
 
@@ -355,7 +344,7 @@ export async function runGroup(opts: GroupOptions): Promise<number> {
       (opts.rate === 0 ? `closed loop, window ${opts.window}` : `target ${opts.rate} msgs/s, window ${opts.window}`) +
       (room ? `, priorities ${formatPriorityMix(opts.priorityMix)}` : ''),
   );
-  const probe = new ServerProbe(server?.child.pid, windowStart, windowEnd);
+  const probe = new ServerProbe(server, windowStart, windowEnd);
   let last = { at: t0, sent: 0, acked: 0, deliveries: 0 };
   const progressTicker = setInterval(() => {
     const now = Date.now();
@@ -385,6 +374,7 @@ export async function runGroup(opts: GroupOptions): Promise<number> {
   } finally {
     probe.end();
   }
+  await probe.collect();
 
   // Drain: every worker learns every sender's acked messages and waits until its members have them.
   const acked = sents.flatMap((s) => s.acked);
@@ -468,6 +458,7 @@ export async function runGroup(opts: GroupOptions): Promise<number> {
     server_cpu_s: serverCpuMs !== null ? round(serverCpuMs / 1000, 2) : null,
     server_rss_mb: probe.rssMB,
     loadgen_cpu_s: round(loadgenCpuMs / 1000, 2),
+    ...serverProcessFields(server, probe),
     // Workload details.
     client: opts.client,
     members: opts.members,
@@ -476,6 +467,7 @@ export async function runGroup(opts: GroupOptions): Promise<number> {
     senders: activeSenders,
     receivers_per_message: receiversPerMessage,
     workers: opts.workers,
+    source_addresses: Math.max(1, Math.ceil(opts.members / perSourceAddress)),
     duration_s: opts.durationS,
     warmup_s: opts.warmupS,
     target_rate: opts.rate,

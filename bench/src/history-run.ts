@@ -19,6 +19,8 @@ import {
   numOption,
   parseFlags,
   rateOption,
+  serverProcessesOption,
+  serverProcessFields,
   serverUnderTest,
   ServerProbe,
   sumProgress,
@@ -49,6 +51,9 @@ Options:
   --duration S             measured seconds, default 10
   --warmup S               unmeasured seconds before that, default 2
   --workers K              load-generator processes, default 1
+  --server-processes N     node processes of the spawned server, default 1; N > 1 runs it in
+                           cluster mode (Redis: PARLEY_BENCH_REDIS_URL, default
+                           redis://127.0.0.1:6379), all sharing the dataset's SQLite file
   --cache-dir DIR          where datasets are cached, default <tmp>/parley-bench-history
   --rebuild                build the dataset again even if it is cached
   --request-timeout S      a page without an answer after S seconds is an error, default 10
@@ -67,6 +72,7 @@ export interface HistoryOptions {
   durationS: number;
   warmupS: number;
   workers: number;
+  serverProcesses: number;
   cacheDir: string;
   rebuild: boolean;
   requestTimeoutS: number;
@@ -89,6 +95,7 @@ export function parseHistoryArgs(rest: readonly string[]): HistoryOptions | 'hel
       '--duration',
       '--warmup',
       '--workers',
+      '--server-processes',
       '--cache-dir',
       '--rebuild',
       '--request-timeout',
@@ -120,6 +127,7 @@ export function parseHistoryArgs(rest: readonly string[]): HistoryOptions | 'hel
     durationS: num('--duration', 10, 0.1, 86_400, false),
     warmupS: num('--warmup', 2, 0, 3600, false),
     workers: num('--workers', 1, 1, Math.min(64, users), true),
+    serverProcesses: serverProcessesOption(raw),
     cacheDir: raw.get('--cache-dir') ?? defaultCacheRoot(),
     rebuild: raw.has('--rebuild'),
     requestTimeoutS: num('--request-timeout', 10, 0.1, 600, false),
@@ -149,7 +157,7 @@ export async function runHistory(opts: HistoryOptions): Promise<number> {
   armHardTimeout(600_000 + opts.dataset.messages / 100 + 120_000 + warmupMs + durationMs + requestTimeoutMs);
 
   const dataset = await ensureDataset(opts.dataset, opts.cacheDir, { rebuild: opts.rebuild });
-  const sut = await serverUnderTest({ url: null, sdkAppID: null, secretKey: null }, { dataDir: dataset.dir });
+  const sut = await serverUnderTest({ url: null, sdkAppID: null, secretKey: null }, { dataDir: dataset.dir, processes: opts.serverProcesses });
 
   const workers = Array.from({ length: opts.workers }, (_, i) => new HistoryWorker(i));
   const seed = Date.now() % 1_000_000;
@@ -183,7 +191,7 @@ export async function runHistory(opts: HistoryOptions): Promise<number> {
     `fetching for ${opts.warmupS} s warmup + ${opts.durationS} s measured, ${opts.pages} page(s) per fetch, ` +
       (opts.rate === 0 ? `closed loop, ${opts.window} in flight per user` : `target ${opts.rate} fetches/s, at most ${opts.window} in flight per user`),
   );
-  const probe = new ServerProbe(sut.server?.child.pid, windowStart, windowEnd);
+  const probe = new ServerProbe(sut.server, windowStart, windowEnd);
   let lastRequests = 0;
   const dones = await finishPacedRun<HistoryDoneMsg>({
     workers,
@@ -225,6 +233,7 @@ export async function runHistory(opts: HistoryOptions): Promise<number> {
     server_cpu_s: probe.cpuMs !== null ? round(probe.cpuMs / 1000, 2) : null,
     server_rss_mb: probe.rssMB,
     loadgen_cpu_s: round(loadgenCpuMs / 1000, 2),
+    ...serverProcessFields(sut.server, probe),
     messages: opts.dataset.messages,
     conversations: opts.dataset.conversations,
     owners: opts.dataset.owners,

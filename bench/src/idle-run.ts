@@ -7,13 +7,16 @@
  *
  * One server process holds one descriptor per connection, and its open-files limit
  * (20,000 here, hard) cannot be raised: past that, the run measures the largest N the
- * process can hold and says so (stderr and the `note` field).
+ * server's processes can hold (with --server-processes N, each worker has its own limit)
+ * and says so (stderr and the `note` field). Memory and CPU are summed over every server
+ * process; with several, the growth of Redis's RSS counts too (the nodes share it).
  */
 import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
 import type { IdleConnectedMsg, IdleParentMsg, IdleWorkerMsg } from './idle-ipc.js';
 import {
   armHardTimeout,
+  childPids,
   connectionsPerSourceAddress,
   emitResult,
   environmentFields,
@@ -22,15 +25,24 @@ import {
   numOption,
   openFdCount,
   parseFlags,
-  processCpuMs,
   processRssKB,
+  readFdLimit,
+  sampleTree,
+  serverPids,
+  serverProcessesOption,
+  serverProcessFields,
   serverTarget,
   serverUnderTest,
   stopServer,
+  treeDelta,
+  treeRssKB,
+  trySampleRedis,
   UsageError,
   waitRssSettled,
+  warnSocketLimits,
   withTimeout,
   WorkerProc,
+  workersForSockets,
 } from './proc.js';
 import { latencyFields, mergeHistograms, round, sumCounters } from './stats.js';
 
@@ -45,7 +57,12 @@ end that every one still answers. One JSON line on stdout.
 Options:
   --connections N          connections (alias --users), default 10000; one server process
                            holds at most its open-files limit (20,000 here): past that the
-                           run measures the largest N it can and says so
+                           run measures the largest N the server's processes can hold and
+                           says so
+  --server-processes N     node processes of the spawned server, default 1; N > 1 runs it in
+                           cluster mode with Redis (PARLEY_BENCH_REDIS_URL, default
+                           redis://127.0.0.1:6379): N workers, each with its own open-files
+                           limit (100,000 connections need 6)
   --duration S             seconds to hold them, default 30
   --window W               logins in flight per worker while connecting, default 200
                            (alias --connect-concurrency)
@@ -64,10 +81,38 @@ Options:
 
 Exit code: 0 ok, 1 a connection was lost during the hold, 2 the run could not complete.`;
 
-/** Sockets per load-generator process (open files are limited to 20,000 per process). */
-const SOCKETS_PER_WORKER = 15_000;
-/** Descriptors the server keeps free beyond those open at baseline (log files, SQLite, accept races). */
+/** Descriptors each server process keeps free beyond those open at baseline (log files, SQLite, accept races). */
 const SERVER_FD_MARGIN = 40;
+
+/**
+ * Connections the server's serving processes can hold: Σ (open-files limit − descriptors open
+ * at baseline − margin) over them (one process, or a cluster's workers: the primary only hands
+ * sockets on). `null` when a limit or count is unknown.
+ */
+export function serverConnectionCapacity(processes: ReadonlyArray<{ fdLimit: number | null; fds: number | null }>, margin = SERVER_FD_MARGIN): number | null {
+  if (processes.length === 0) return null;
+  let sum = 0;
+  for (const p of processes) {
+    if (p.fdLimit === null || p.fds === null) return null;
+    sum += Math.max(0, p.fdLimit - p.fds - margin);
+  }
+  return sum;
+}
+
+/**
+ * KB per connection from the memory growth between two states: the node processes' summed
+ * RSS (KB) and, for a multi-process server, Redis's RSS (bytes; `null` = not counted).
+ */
+export function kbPerConnection(
+  from: { nodeKB: number | null; redisBytes: number | null },
+  to: { nodeKB: number | null; redisBytes: number | null },
+  connections: number,
+): { total: number | null; node: number | null; redis: number | null } {
+  if (connections <= 0 || from.nodeKB === null || to.nodeKB === null) return { total: null, node: null, redis: null };
+  const node = (to.nodeKB - from.nodeKB) / connections;
+  const redis = from.redisBytes !== null && to.redisBytes !== null ? (to.redisBytes - from.redisBytes) / 1024 / connections : null;
+  return { total: node + (redis ?? 0), node, redis };
+}
 
 export interface IdleOptions {
   connections: number;
@@ -78,6 +123,7 @@ export interface IdleOptions {
   settleTimeoutS: number;
   workers: number | null;
   perSourceAddress: number | null;
+  serverProcesses: number;
   url: string | null;
   sdkAppID: number | null;
   secretKey: string | null;
@@ -99,6 +145,7 @@ export function parseIdleArgs(rest: readonly string[]): IdleOptions | 'help' {
       '--settle-timeout',
       '--workers',
       '--per-source-address',
+      '--server-processes',
       '--url',
       '--sdkappid',
       '--secret-key',
@@ -123,6 +170,7 @@ export function parseIdleArgs(rest: readonly string[]): IdleOptions | 'help' {
     settleTimeoutS: num('--settle-timeout', 30, 1, 600, false),
     workers: raw.has('--workers') ? num('--workers', 1, 1, 256, true) : null,
     perSourceAddress: raw.has('--per-source-address') ? num('--per-source-address', 1, 1, 65_535, true) : null,
+    serverProcesses: serverProcessesOption(raw),
     url: target.url,
     sdkAppID: target.sdkAppID,
     secretKey: target.secretKey,
@@ -133,6 +181,10 @@ export function parseIdleArgs(rest: readonly string[]): IdleOptions | 'help' {
 }
 
 const STATUS_TYPES = new Set(['connecting']);
+
+function kbOrNull(bytes: number | null): number | null {
+  return bytes === null ? null : Math.round(bytes / 1024);
+}
 
 class IdleWorker extends WorkerProc<IdleParentMsg, IdleWorkerMsg> {
   constructor(index: number) {
@@ -151,31 +203,52 @@ export async function runIdle(opts: IdleOptions): Promise<number> {
   const connectPhaseMs = 60_000 + opts.connections * 3;
   armHardTimeout(60_000 + 2 * connectPhaseMs + 3 * settleMs + opts.durationS * 1000 + 60_000);
 
-  const sut = await serverUnderTest(opts, { env: opts.heartbeatIntervalMs !== null ? { PARLEY_HEARTBEAT_INTERVAL_MS: String(opts.heartbeatIntervalMs) } : {} });
+  const sut = await serverUnderTest(opts, {
+    env: opts.heartbeatIntervalMs !== null ? { PARLEY_HEARTBEAT_INTERVAL_MS: String(opts.heartbeatIntervalMs) } : {},
+    processes: opts.serverProcesses,
+  });
   const pid = sut.server?.child.pid;
+  const multi = sut.server !== null && sut.server.processes > 1;
+  /** The processes that hold connections: the server, or a cluster's workers (the primary's children). */
+  const serving = pid === undefined ? [] : multi ? childPids(pid) : [pid];
+  const fdsNow = () => serverPids(pid).map((p) => openFdCount(p));
+  const sum = (xs: ReadonlyArray<number | null>) => (xs.some((x) => x !== null) ? xs.reduce<number>((a, x) => a + (x ?? 0), 0) : null);
+  /** Redis's RSS, bytes, for a multi-process server (the nodes keep state there too); `null` otherwise. */
+  const redisRss = async () => (multi ? ((await trySampleRedis(sut.server))?.rssBytes ?? null) : null);
 
   // Baseline: the server after start, settled.
   const base = await waitRssSettled(pid, settleMs);
-  const baselineFds = openFdCount(pid);
+  const baseRedis = await redisRss();
+  const baselineFdsByProcess = fdsNow();
+  const baselineFds = sum(baselineFdsByProcess);
   const fdLimit = sut.server?.fdLimit ?? null;
+  const capacity = serverConnectionCapacity(serving.map((p) => ({ fdLimit: readFdLimit(p), fds: openFdCount(p) })));
   let target = opts.connections;
   let note: string | null = null;
-  if (fdLimit !== null && baselineFds !== null) {
-    const capacity = fdLimit - baselineFds - SERVER_FD_MARGIN;
+  if (capacity !== null) {
     if (opts.connections > capacity) {
       target = capacity;
       note =
-        `one server process cannot hold more connections than its open-files limit allows (${fdLimit}, the hard limit, which cannot be raised here; ` +
-        `${baselineFds} descriptors in use at start): measured ${capacity} connections instead of ${opts.connections}`;
+        (serving.length > 1
+          ? `the server's ${serving.length} worker processes cannot hold more connections than their open-files limits allow (${fdLimit} each, the hard limit, which cannot be raised here; ` +
+            `${sum(serving.map((p) => openFdCount(p))) ?? '?'} descriptors in use at start over the workers)`
+          : `one server process cannot hold more connections than its open-files limit allows (${fdLimit}, the hard limit, which cannot be raised here; ` +
+            `${baselineFds} descriptors in use at start)`) + `: measured ${capacity} connections instead of ${opts.connections}`;
       log(`NOTE: ${note}`);
     }
   } else if (sut.server === null) {
     log('external server: memory figures are not available (no process to measure)');
   }
-  if (base.rssKB !== null) log(`server RSS at baseline ${(base.rssKB / 1024).toFixed(1)} MB (${base.settled ? 'settled' : 'not settled'} after ${(base.waitedMs / 1000).toFixed(1)} s), ${baselineFds ?? '?'} descriptors open`);
+  if (base.rssKB !== null) {
+    log(
+      `server RSS at baseline ${(base.rssKB / 1024).toFixed(1)} MB over ${serverPids(pid).length} process(es) (${base.settled ? 'settled' : 'not settled'} after ${(base.waitedMs / 1000).toFixed(1)} s), ` +
+        `${baselineFds ?? '?'} descriptors open` +
+        (baseRedis !== null ? `; Redis RSS ${(baseRedis / 2 ** 20).toFixed(1)} MB` : ''),
+    );
+  }
 
-  const workerCount = Math.min(target, opts.workers ?? Math.max(1, Math.ceil(target / SOCKETS_PER_WORKER)));
-  if (Math.ceil(target / workerCount) > SOCKETS_PER_WORKER) log(`warning: ${Math.ceil(target / workerCount)} sockets per worker is close to the open-files limit; use --workers ${Math.ceil(target / SOCKETS_PER_WORKER)}`);
+  const workerCount = Math.min(target, opts.workers ?? workersForSockets(target));
+  warnSocketLimits(target, workerCount, sut.server);
   const perSourceAddress = opts.perSourceAddress ?? connectionsPerSourceAddress();
   const sourceAddresses = Math.ceil(target / perSourceAddress);
   const prefix = `i${randomBytes(3).toString('hex')}u`;
@@ -217,9 +290,12 @@ export async function runIdle(opts: IdleOptions): Promise<number> {
   const first = half > 0 ? await connectRange(0, half) : [];
   const openHalf = first.reduce((a, r) => a + r.open, 0);
   const halfRss = half > 0 ? await waitRssSettled(pid, settleMs) : base;
+  const halfRedis = half > 0 ? await redisRss() : baseRedis;
   const second = await connectRange(half, target);
   const openFull = second.reduce((a, r) => a + r.open, 0);
   const fullRss = await waitRssSettled(pid, settleMs);
+  const fullRedis = await redisRss();
+  const fullRssByProcess = serverPids(pid).map((p) => processRssKB(p));
   // Each step takes as long as its slowest worker.
   const connectMs = (first.length > 0 ? Math.max(...first.map((r) => r.connectMs)) : 0) + Math.max(...second.map((r) => r.connectMs));
   const failureCodes = sumCounters(second.map((r) => r.failureCodes));
@@ -228,10 +304,13 @@ export async function runIdle(opts: IdleOptions): Promise<number> {
     log(`${failed} connection(s) failed: ${JSON.stringify(failureCodes)}, e.g.:`);
     for (const sample of second.flatMap((r) => r.failureSamples).slice(0, 5)) log(`  ${sample}`);
   }
-  const fdsFull = openFdCount(pid);
+  const fdsFullByProcess = fdsNow();
+  const fdsFull = sum(fdsFullByProcess);
   log(
     `${openFull} connections open; server RSS ${fullRss.rssKB !== null ? (fullRss.rssKB / 1024).toFixed(1) : '?'} MB ` +
-      `(${fullRss.settled ? 'settled' : 'not settled'} after ${(fullRss.waitedMs / 1000).toFixed(1)} s), ${fdsFull ?? '?'} descriptors`,
+      `(${fullRss.settled ? 'settled' : 'not settled'} after ${(fullRss.waitedMs / 1000).toFixed(1)} s), ${fdsFull ?? '?'} descriptors` +
+      (multi ? ` (per process, primary first: ${fdsFullByProcess.map((n) => n ?? '?').join(' ')})` : '') +
+      (fullRedis !== null ? `; Redis RSS ${(fullRedis / 2 ** 20).toFixed(1)} MB` : ''),
   );
 
   // Hold.
@@ -240,11 +319,15 @@ export async function runIdle(opts: IdleOptions): Promise<number> {
   const holdStart = Date.now();
   const until = holdStart + opts.durationS * 1000;
   log(`holding for ${opts.durationS} s, a ping per connection every ${(pingIntervalMs / 1000).toFixed(1)} s (server heartbeat ${heartbeatMs ?? '?'} ms)…`);
-  const cpuStart = processCpuMs(pid);
+  const cpuStart = sampleTree(pid);
+  const redisStart = await trySampleRedis(sut.server);
   for (const w of workers) w.send({ type: 'hold', until, pingIntervalMs });
   const helds = await withTimeout(Promise.all(workers.map((w) => w.next('held'))), opts.durationS * 1000 + 30_000, 'holding');
-  const cpuEnd = processCpuMs(pid);
-  const endRssKB = processRssKB(pid);
+  const cpuEnd = sampleTree(pid);
+  const redisEnd = redisStart !== null ? await trySampleRedis(sut.server) : null;
+  const endRssKB = treeRssKB(pid);
+  const processesMeasured = serverPids(pid).length;
+  const serverCpuMs = pid !== undefined ? treeDelta(cpuStart.cpuMs, cpuEnd.cpuMs) : null;
 
   // Verify: every connection answers one more ping.
   for (const w of workers) w.send({ type: 'verify', timeoutMs: 15_000 });
@@ -258,9 +341,8 @@ export async function runIdle(opts: IdleOptions): Promise<number> {
   await stopServer(sut.server);
 
   const pingLatency = mergeHistograms(helds.map((h) => h.pingLatency)).summary();
-  const kbPerConnection = base.rssKB !== null && fullRss.rssKB !== null && openFull > 0 ? (fullRss.rssKB - base.rssKB) / openFull : null;
-  const marginal =
-    halfRss.rssKB !== null && fullRss.rssKB !== null && openFull > openHalf ? (fullRss.rssKB - halfRss.rssKB) / (openFull - openHalf) : null;
+  const perConnection = kbPerConnection({ nodeKB: base.rssKB, redisBytes: baseRedis }, { nodeKB: fullRss.rssKB, redisBytes: fullRedis }, openFull);
+  const marginal = kbPerConnection({ nodeKB: halfRss.rssKB, redisBytes: halfRedis }, { nodeKB: fullRss.rssKB, redisBytes: fullRedis }, openFull - openHalf);
   const loadgenCpuMs = helds.reduce((a, h) => a + h.cpuMs, 0);
   const result = {
     workload: 'idle',
@@ -275,13 +357,21 @@ export async function runIdle(opts: IdleOptions): Promise<number> {
     lost: dead,
     duplicated: 0,
     out_of_order: 0,
-    server_cpu_s: cpuStart !== null && cpuEnd !== null ? round((cpuEnd - cpuStart) / 1000, 2) : null,
+    server_cpu_s: serverCpuMs !== null ? round(serverCpuMs / 1000, 2) : null,
     server_rss_mb: endRssKB !== null ? round(endRssKB / 1024, 1) : null,
     loadgen_cpu_s: round(loadgenCpuMs / 1000, 2),
+    ...serverProcessFields(sut.server, {
+      processCount: pid !== undefined ? processesMeasured : null,
+      redisCpuS: redisStart !== null && redisEnd !== null ? redisEnd.cpuS - redisStart.cpuS : null,
+      redisRssMB: redisEnd !== null ? round(redisEnd.rssBytes / 2 ** 20, 1) : null,
+    }),
     connections: alive,
-    server_kb_per_connection: round(kbPerConnection, 2),
+    server_kb_per_connection: round(perConnection.total, 2),
     // Details.
-    server_kb_per_connection_marginal: round(marginal, 2),
+    server_kb_per_connection_marginal: round(marginal.total, 2),
+    /** The per-connection figures' parts: the node processes' RSS, and Redis's (multi-process servers; `null` otherwise). */
+    server_kb_per_connection_parts: { node: round(perConnection.node, 2), redis: round(perConnection.redis, 2) },
+    server_kb_per_connection_marginal_parts: { node: round(marginal.node, 2), redis: round(marginal.redis, 2) },
     note,
     requested_connections: opts.connections,
     attempted_connections: target,
@@ -289,7 +379,13 @@ export async function runIdle(opts: IdleOptions): Promise<number> {
     failure_codes: failureCodes,
     server_fd_limit: fdLimit,
     server_fds: { baseline: baselineFds, full: fdsFull },
+    /** Per server process, the primary first, then its workers. */
+    server_fds_by_process: { baseline: baselineFdsByProcess, full: fdsFullByProcess },
     server_rss_kb: { baseline: base.rssKB, half: halfRss.rssKB, full: fullRss.rssKB, end_of_hold: endRssKB },
+    server_rss_kb_by_process: { full: fullRssByProcess },
+    redis_rss_kb: multi
+      ? { baseline: kbOrNull(baseRedis), half: kbOrNull(halfRedis), full: kbOrNull(fullRedis), end_of_hold: kbOrNull(redisEnd?.rssBytes ?? null) }
+      : null,
     rss_settled: { baseline: base.settled, half: halfRss.settled, full: fullRss.settled },
     connections_half: openHalf,
     connections_full: openFull,
@@ -306,12 +402,13 @@ export async function runIdle(opts: IdleOptions): Promise<number> {
     source_addresses: sourceAddresses,
     window: opts.window,
     server: sut.server ? 'spawned' : 'external',
-    server_cpu_pct: cpuStart !== null && cpuEnd !== null && opts.durationS > 0 ? round((100 * (cpuEnd - cpuStart)) / (opts.durationS * 1000), 1) : null,
+    server_cpu_pct: serverCpuMs !== null && opts.durationS > 0 ? round((100 * serverCpuMs) / (opts.durationS * 1000), 1) : null,
     loadgen_loop_delay_ms: { p99: round(Math.max(...helds.map((h) => h.loopDelayP99Ms))), max: round(Math.max(...helds.map((h) => h.loopDelayMaxMs))) },
     ...environmentFields(loadavgAtStart),
   };
   log(
     `${alive} connections held for ${opts.durationS} s (${dead} lost); server ${result.server_kb_per_connection ?? '?'} KB per connection ` +
+      (multi ? `(node processes ${result.server_kb_per_connection_parts.node ?? '?'} + Redis ${result.server_kb_per_connection_parts.redis ?? '?'}) ` : '') +
       `(marginal ${result.server_kb_per_connection_marginal ?? '?'} KB), RSS ${result.server_rss_mb ?? '?'} MB; heartbeat p99 ${result.p99_ms ?? '?'} ms`,
   );
   await emitResult(result, opts.out);

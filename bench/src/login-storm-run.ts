@@ -20,6 +20,8 @@ import {
   parseFlags,
   rateOption,
   serverTarget,
+  serverProcessesOption,
+  serverProcessFields,
   serverUnderTest,
   ServerProbe,
   sumProgress,
@@ -50,6 +52,9 @@ Options:
   --login-timeout S        give up on one connect + login after S seconds, default 10
   --source-addresses K     use 127.0.0.1 … 127.0.0.K in turn, default: enough for the
                            expected number of logins (ports of closed connections linger)
+  --server-processes N     node processes of the spawned server, default 1; N > 1 runs it in
+                           cluster mode with Redis (PARLEY_BENCH_REDIS_URL, default
+                           redis://127.0.0.1:6379)
   --url, --sdkappid, --secret-key   an external server
   --out FILE               also append the JSON line to FILE
 
@@ -66,6 +71,7 @@ export interface LoginStormOptions {
   client: ClientKind;
   loginTimeoutS: number;
   sourceAddresses: number | null;
+  serverProcesses: number;
   url: string | null;
   sdkAppID: number | null;
   secretKey: string | null;
@@ -75,7 +81,7 @@ export interface LoginStormOptions {
 export function parseLoginStormArgs(rest: readonly string[]): LoginStormOptions | 'help' {
   const raw = parseFlags(
     rest,
-    new Set(['--rate', '--window', '--duration', '--warmup', '--workers', '--users', '--client', '--login-timeout', '--source-addresses', '--url', '--sdkappid', '--secret-key', '--out']),
+    new Set(['--rate', '--window', '--duration', '--warmup', '--workers', '--users', '--client', '--login-timeout', '--source-addresses', '--server-processes', '--url', '--sdkappid', '--secret-key', '--out']),
   );
   if (raw === 'help') return 'help';
   const num = (name: string, def: number, min: number, max: number, integer: boolean) => numOption(raw, name, def, min, max, integer);
@@ -95,6 +101,7 @@ export function parseLoginStormArgs(rest: readonly string[]): LoginStormOptions 
     workers: num('--workers', 1, 1, 64, true),
     loginTimeoutS: num('--login-timeout', 10, 0.1, 600, false),
     sourceAddresses: raw.has('--source-addresses') ? num('--source-addresses', 1, 1, 254, true) : null,
+    serverProcesses: serverProcessesOption(raw),
     url: target.url,
     sdkAppID: target.sdkAppID,
     secretKey: target.secretKey,
@@ -127,7 +134,7 @@ export async function runLoginStorm(opts: LoginStormOptions): Promise<number> {
   const loginTimeoutMs = opts.loginTimeoutS * 1000;
   armHardTimeout(90_000 + warmupMs + durationMs + loginTimeoutMs);
 
-  const sut = await serverUnderTest(opts);
+  const sut = await serverUnderTest(opts, { processes: opts.serverProcesses });
   // Closed loop: assume up to 20,000 logins/s when sizing the source addresses.
   const expected = (opts.rate > 0 ? opts.rate : 20_000) * (opts.warmupS + opts.durationS);
   const sourceAddresses = opts.sourceAddresses ?? sourceAddressesFor(expected, connectionsPerSourceAddress());
@@ -160,7 +167,7 @@ export async function runLoginStorm(opts: LoginStormOptions): Promise<number> {
       (opts.rate === 0 ? `closed loop, ${opts.window} in flight per worker` : `target ${opts.rate} logins/s, at most ${opts.window} in flight per worker`) +
       `, ${opts.workers} worker(s), ${sourceAddresses} source address(es)`,
   );
-  const probe = new ServerProbe(sut.server?.child.pid, windowStart, windowEnd);
+  const probe = new ServerProbe(sut.server, windowStart, windowEnd);
   let lastOk = 0;
   const dones = await finishPacedRun<StormDoneMsg>({
     workers,
@@ -201,6 +208,7 @@ export async function runLoginStorm(opts: LoginStormOptions): Promise<number> {
     server_cpu_s: probe.cpuMs !== null ? round(probe.cpuMs / 1000, 2) : null,
     server_rss_mb: probe.rssMB,
     loadgen_cpu_s: round(loadgenCpuMs / 1000, 2),
+    ...serverProcessFields(sut.server, probe),
     client: opts.client,
     target_rate: opts.rate,
     window: opts.window,

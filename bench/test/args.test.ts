@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { parseAllArgs, plan, serverSocketCap } from '../src/all-run.js';
+import { parseAllArgs, plan, serverProcessesFor, serverSocketCap } from '../src/all-run.js';
 import { parseC2CArgs } from '../src/c2c-run.js';
 import { parseGroupArgs } from '../src/group-run.js';
 import { parseHistoryArgs } from '../src/history-run.js';
-import { parseIdleArgs } from '../src/idle-run.js';
+import { kbPerConnection, parseIdleArgs, serverConnectionCapacity } from '../src/idle-run.js';
 import { parseLoginStormArgs, sourceAddressesFor } from '../src/login-storm-run.js';
-import { UsageError } from '../src/proc.js';
+import { SOCKETS_PER_WORKER, UsageError, workersForSockets } from '../src/proc.js';
 
 /** Parses and fails the test on 'help'. */
 function parsed<T>(result: T | 'help'): T {
@@ -118,7 +118,7 @@ describe('all', () => {
     expect(sdk).toHaveLength(1);
     expect(sdk[0]).toMatchObject({ workload: 'c2c', runs: 1 });
     const rooms = steps.filter((s) => s.workload === 'avchatroom');
-    expect(rooms.map((r) => r.args[r.args.indexOf('--members') + 1])).toEqual(['5000', String(serverSocketCap(20_000))]);
+    expect(rooms.map((r) => r.args[r.args.indexOf('--members') + 1])).toEqual(['5000', String(serverSocketCap(20_000)), '100000']);
     expect(serverSocketCap(20_000)).toBe(19_000);
     expect(serverSocketCap(1_000_000)).toBe(999_000);
     expect(plan({ quick: true, runs: 1, only: new Set(['history']) }, 20_000).map((s) => s.workload)).toEqual(['history']);
@@ -129,5 +129,81 @@ describe('login-storm --client', () => {
   it('accepts the SDK', () => {
     expect(parsed(parseLoginStormArgs(['--client', 'sdk'])).client).toBe('sdk');
     expect(parsed(parseLoginStormArgs([])).client).toBe('lean');
+  });
+});
+
+describe('--server-processes', () => {
+  const url = ['--url', 'ws://127.0.0.1:1/ws', '--sdkappid', '1', '--secret-key', 'k'];
+
+  it('defaults to 1 and is taken by every workload that spawns a server', () => {
+    expect(parsed(parseC2CArgs([])).serverProcesses).toBe(1);
+    expect(parsed(parseC2CArgs(['--server-processes', '2'])).serverProcesses).toBe(2);
+    expect(parsed(parseGroupArgs('group', ['--server-processes=3'])).serverProcesses).toBe(3);
+    expect(parsed(parseGroupArgs('avchatroom', ['--server-processes', '6'])).serverProcesses).toBe(6);
+    expect(parsed(parseIdleArgs(['--server-processes', '6'])).serverProcesses).toBe(6);
+    expect(parsed(parseLoginStormArgs(['--server-processes', '2'])).serverProcesses).toBe(2);
+    expect(parsed(parseHistoryArgs(['--server-processes', '2'])).serverProcesses).toBe(2);
+  });
+
+  it('is a whole number from 1 to 64', () => {
+    expect(() => parseC2CArgs(['--server-processes', '0'])).toThrow(UsageError);
+    expect(() => parseC2CArgs(['--server-processes', '1.5'])).toThrow(UsageError);
+    expect(() => parseIdleArgs(['--server-processes', '65'])).toThrow(UsageError);
+  });
+
+  it('is rejected with an external server', () => {
+    expect(parsed(parseC2CArgs(url)).serverProcesses).toBe(1);
+    expect(() => parseC2CArgs([...url, '--server-processes', '2'])).toThrow(/spawned server/);
+    expect(() => parseGroupArgs('avchatroom', [...url, '--server-processes', '1'])).toThrow(/spawned server/);
+    expect(() => parseIdleArgs([...url, '--server-processes', '2'])).toThrow(/spawned server/);
+    expect(() => parseLoginStormArgs([...url, '--server-processes', '2'])).toThrow(/spawned server/);
+  });
+});
+
+describe('sockets over processes', () => {
+  it('spreads load-generator sockets at 15,000 per worker', () => {
+    expect(SOCKETS_PER_WORKER).toBe(15_000);
+    expect(workersForSockets(1)).toBe(1);
+    expect(workersForSockets(15_000)).toBe(1);
+    expect(workersForSockets(100_000)).toBe(7);
+    expect(parsed(parseGroupArgs('avchatroom', ['--members', '100000'])).workers).toBe(7);
+  });
+
+  it('sizes idle by the serving processes\' open-files limits', () => {
+    expect(serverConnectionCapacity([{ fdLimit: 20_000, fds: 25 }])).toBe(19_935);
+    // A cluster's workers, each with its own limit (the primary only hands sockets on).
+    expect(serverConnectionCapacity(Array.from({ length: 6 }, () => ({ fdLimit: 20_000, fds: 30 })))).toBe(6 * 19_930);
+    expect(serverConnectionCapacity([{ fdLimit: 20_000, fds: 30 }, { fdLimit: null, fds: 30 }])).toBeNull();
+    expect(serverConnectionCapacity([])).toBeNull();
+  });
+
+  it('counts Redis\'s growth in the per-connection memory when there is one', () => {
+    expect(kbPerConnection({ nodeKB: 100_000, redisBytes: null }, { nodeKB: 180_000, redisBytes: null }, 10_000)).toEqual({ total: 8, node: 8, redis: null });
+    expect(kbPerConnection({ nodeKB: 100_000, redisBytes: 1024 * 1000 }, { nodeKB: 180_000, redisBytes: 1024 * 21_000 }, 10_000)).toEqual({ total: 10, node: 8, redis: 2 });
+    expect(kbPerConnection({ nodeKB: null, redisBytes: null }, { nodeKB: 1, redisBytes: null }, 10)).toEqual({ total: null, node: null, redis: null });
+    expect(kbPerConnection({ nodeKB: 1, redisBytes: null }, { nodeKB: 2, redisBytes: null }, 0).total).toBeNull();
+  });
+});
+
+describe('all: multi-process steps', () => {
+  it('runs c2c, group, login-storm with 2 server processes and the 100,000-socket steps with enough of them', () => {
+    expect(serverProcessesFor(100_000, 20_000)).toBe(6);
+    expect(serverProcessesFor(1000, 20_000)).toBe(2);
+    const steps = plan({ quick: false, runs: 3, only: null }, 20_000);
+    const procs = (s: { args: string[] }) => (s.args.includes('--server-processes') ? Number(s.args[s.args.indexOf('--server-processes') + 1]) : 1);
+    const multi = steps.filter((s) => procs(s) > 1);
+    expect(multi.map((s) => [s.workload, procs(s)])).toEqual([
+      ['c2c', 2],
+      ['group', 2],
+      ['avchatroom', 6],
+      ['idle', 6],
+      ['login-storm', 2],
+    ]);
+    for (const s of multi) expect(s.extra).toEqual(expect.arrayContaining(['redis_cpu_s', 'redis_rss_mb']));
+    const idle = multi.find((s) => s.workload === 'idle')!;
+    expect(idle.args.slice(0, 2)).toEqual(['--connections', '100000']);
+    // The single-process steps are still there.
+    expect(steps.filter((s) => procs(s) === 1).map((s) => s.workload)).toEqual(expect.arrayContaining(['c2c', 'group', 'avchatroom', 'idle', 'login-storm', 'history']));
+    expect(plan({ quick: true, runs: 1, only: null }, 20_000).filter((s) => procs(s) > 1).map((s) => s.workload)).toEqual(['c2c', 'idle']);
   });
 });
