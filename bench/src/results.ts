@@ -18,6 +18,8 @@ export interface CommonResult {
   server_cpu_s: number | null;
   server_rss_mb: number | null;
   loadgen_cpu_s: number | null;
+  /** Node processes of the spawned server (1, or N in cluster mode); absent in older lines, `null` for an external server. */
+  server_processes?: number | null;
   [field: string]: unknown;
 }
 
@@ -49,6 +51,8 @@ export interface StepSummary {
   server_cpu_s: number | null;
   server_rss_mb: number | null;
   loadgen_cpu_s: number | null;
+  /** Server processes of the runs (their median; `null` when no run said). */
+  server_processes: number | null;
   /** Worst run (a single bad run is a bad step). */
   lost: number;
   duplicated: number;
@@ -77,6 +81,7 @@ export function summarizeRuns(results: readonly CommonResult[], failedRuns: numb
     server_cpu_s: med('server_cpu_s'),
     server_rss_mb: med('server_rss_mb'),
     loadgen_cpu_s: med('loadgen_cpu_s'),
+    server_processes: median(results.map((r) => (typeof r.server_processes === 'number' ? r.server_processes : null))),
     lost: worst('lost'),
     duplicated: worst('duplicated'),
     out_of_order: worst('out_of_order'),
@@ -182,13 +187,13 @@ export function renderMarkdown(report: { title: string; startedAt: string; finis
   lines.push(`| Commit | ${m.gitCommit}${m.dirtyPackages.length > 0 ? ` + uncommitted changes in ${m.dirtyPackages.join(', ')}` : ''} |`);
   lines.push('');
   lines.push('## Results', '');
-  lines.push('| Step | Parameters | Runs | Offered/s | Achieved/s | p50 ms | p99 ms | max ms | lost / dup / ooo | Server CPU s | Server RSS MB | Load gen CPU s | Target (issue) | Met | Lines |');
-  lines.push('| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | --- | --- | --- |');
+  lines.push('| Step | Parameters | Server processes | Runs | Offered/s | Achieved/s | p50 ms | p99 ms | max ms | lost / dup / ooo | Server CPU s | Server RSS MB | Load gen CPU s | Target (issue) | Met | Lines |');
+  lines.push('| --- | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | --- | --- | --- |');
   for (const step of report.steps) {
     const s = step.summary;
     const runs = s.failedRuns > 0 ? `${s.runs} (+${s.failedRuns} failed)` : String(s.runs);
     lines.push(
-      `| ${cell(step.label)} | \`${cell(step.args.join(' '))}\` | ${runs} | ${fmt(s.offered_per_s)} | ${fmt(s.achieved_per_s)} | ${fmt(s.p50_ms, 2)} | ${fmt(s.p99_ms, 2)} | ${fmt(s.max_ms, 2)} | ` +
+      `| ${cell(step.label)} | \`${cell(step.args.join(' '))}\` | ${fmt(s.server_processes, 0)} | ${runs} | ${fmt(s.offered_per_s)} | ${fmt(s.achieved_per_s)} | ${fmt(s.p50_ms, 2)} | ${fmt(s.p99_ms, 2)} | ${fmt(s.max_ms, 2)} | ` +
         `${s.lost} / ${s.duplicated} / ${s.out_of_order} | ${fmt(s.server_cpu_s, 2)} | ${fmt(s.server_rss_mb)} | ${fmt(s.loadgen_cpu_s, 2)} | ${cell(step.target?.text ?? '—')} | ${verdict(s, step.target)} | ${step.lines.join(', ')} |`,
     );
   }
@@ -209,7 +214,9 @@ export function renderMarkdown(report: { title: string; startedAt: string; finis
   lines.push('Units: achieved/s is messages delivered per second (c2c), deliveries per second (group, avchatroom), logins per second (login-storm),');
   lines.push('msg.list pages per second (history), connections per second while connecting (idle). Latencies are end to end, from the intended');
   lines.push('send time in open loop (no coordinated omission). "Met" needs the target and 0 lost / duplicated / out of order; "—" = no');
-  lines.push('numeric target in the issue. Field definitions: bench/README.md.');
+  lines.push('numeric target in the issue. Server CPU and RSS are summed over every server process (a cluster\'s primary and workers);');
+  lines.push('with several, Redis\'s own CPU and RSS are in the notes (redis_cpu_s, redis_rss_mb), not in those columns, except that idle\'s');
+  lines.push('server_kb_per_connection includes the growth of Redis\'s RSS. Field definitions: bench/README.md.');
   lines.push('');
   return lines.join('\n');
 }

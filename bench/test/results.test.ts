@@ -37,7 +37,7 @@ describe('summarizeRuns', () => {
       1,
       ['server_kb_per_connection'],
     );
-    expect(s).toMatchObject({ runs: 3, failedRuns: 1, achieved_per_s: 100, p99_ms: 5, lost: 2, duplicated: 1, out_of_order: 0 });
+    expect(s).toMatchObject({ runs: 3, failedRuns: 1, achieved_per_s: 100, p99_ms: 5, lost: 2, duplicated: 1, out_of_order: 0, server_processes: null });
     expect(s.extra).toEqual({ server_kb_per_connection: null });
   });
 
@@ -106,7 +106,7 @@ describe('renderMarkdown', () => {
           workload: 'login-storm',
           args: ['--duration', '10'],
           target: TARGETS.loginStorm,
-          summary: summarizeRuns([result({ achieved_per_s: 5500 })], 0),
+          summary: summarizeRuns([result({ achieved_per_s: 5500, server_processes: 2 })], 0),
           lines: [1],
           busyBefore: [3],
         },
@@ -123,7 +123,9 @@ describe('renderMarkdown', () => {
     });
     expect(md).toContain('| CPU | Test CPU, 2 cores |');
     expect(md).toContain('abc1234 + uncommitted changes in server');
-    expect(md).toMatch(/\| login-storm \| `--duration 10` \| 1 \| 100 \| 5,500 \|.*\| ≥ 5,000 logins\/s \| yes \| 1 \|/);
+    expect(md).toMatch(/\| login-storm \| `--duration 10` \| 2 \| 1 \| 100 \| 5,500 \|.*\| ≥ 5,000 logins\/s \| yes \| 1 \|/);
+    expect(md).toContain('| Step | Parameters | Server processes | Runs |');
+    expect(md).toMatch(/\| idle \\\| odd \| `--connections 100000` \| — \| 1 \|/);
     expect(md).toContain('| idle \\| odd |');
     expect(md).toContain('capped by the fd limit');
     expect(md).toContain('other processes used 50 %');
