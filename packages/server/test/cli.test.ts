@@ -57,6 +57,10 @@ describe('parley start: invalid configuration exits 2 naming the setting', () =>
     { what: 'bad log level', args: ['--log-level', 'loud'], mentions: /--log-level/ },
     { what: 'bad heartbeat', args: [], env: { PARLEY_HEARTBEAT_INTERVAL_MS: '5' }, mentions: /PARLEY_HEARTBEAT_INTERVAL_MS/ },
     { what: 'stray positional', args: ['now'], mentions: /now/ },
+    { what: '--processes 2 without a Redis', args: ['--processes', '2'], mentions: /--redis-url/ },
+    { what: '--processes 0', args: ['--processes', '0'], mentions: /--processes/ },
+    { what: 'a Redis URL of another scheme', args: ['--redis-url', 'http://127.0.0.1:6379'], mentions: /--redis-url.*redis:\/\// },
+    { what: 'a Redis prefix with a space', args: ['--redis-prefix', 'a b'], mentions: /--redis-prefix/ },
   ];
 
   it.each(cases)('$what', async ({ args, env, mentions }) => {

@@ -6,3 +6,5 @@ export { connectRaw } from './raw-client.js';
 export type { RawClient } from './raw-client.js';
 export { waitUntil, sleep } from './wait.js';
 export { FetchXMLHttpRequest } from './fetch-xhr.js';
+export { startTestCluster, testRedisUrl, DEFAULT_TEST_REDIS_URL } from './test-cluster.js';
+export type { TestCluster, TestNode } from './test-cluster.js';

@@ -21,7 +21,7 @@ export interface RestCall {
 }
 
 /** POSTs to `/v4/<path>` with a valid admin signature unless `call` says otherwise. */
-export async function rest(srv: TestServer, path: string, body: unknown, call: RestCall = {}): Promise<RestAnswer> {
+export async function rest(srv: Pick<TestServer, 'sdkAppID' | 'userSig' | 'httpUrl'>, path: string, body: unknown, call: RestCall = {}): Promise<RestAnswer> {
   const defaults: Record<string, string> = {
     sdkappid: String(srv.sdkAppID),
     identifier: ADMIN,

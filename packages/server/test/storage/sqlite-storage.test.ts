@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
 import { SqliteStorage, type StoredMessage } from '@parley/server';
 
 let dir: string;
@@ -221,5 +222,39 @@ describe('SqliteStorage', () => {
 
     const reopened = await open();
     expect((await reopened.messages.listAfter(CONV, 0, 100)).map((m) => m.ID)).toEqual(Array.from({ length: 25 }, (_, i) => `late-${i}`));
+  });
+
+  it('while another connection (another node process) holds the write lock, transactions wait without blocking the event loop, then commit', async () => {
+    const storage = await open();
+    const other = new Database(file);
+    try {
+      other.exec('BEGIN IMMEDIATE');
+      other.prepare('INSERT INTO users (user_id, created_at) VALUES (?, ?)').run('outsider', 1);
+      let settled = false;
+      const pending = Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          storage.transaction(async (tx) => {
+            await tx.users.ensure(`waiting-${i}`, i);
+            return tx.users.exists('outsider');
+          }),
+        ),
+      ).finally(() => {
+        settled = true;
+      });
+      // The loop keeps turning: a 5 ms interval ticks while the lock is held for 300 ms.
+      let ticks = 0;
+      const interval = setInterval(() => ticks++, 5);
+      await new Promise((r) => setTimeout(r, 300));
+      clearInterval(interval);
+      expect(ticks).toBeGreaterThan(20);
+      expect(settled).toBe(false);
+      other.exec('COMMIT');
+      // Each transaction ran after the other connection's commit, so it saw its row.
+      expect(await pending).toEqual(Array.from({ length: 20 }, () => true));
+      expect(await storage.users.exists('waiting-19')).toBe(true);
+    } finally {
+      if (other.inTransaction) other.exec('ROLLBACK');
+      other.close();
+    }
   });
 });
