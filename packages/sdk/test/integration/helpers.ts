@@ -27,6 +27,9 @@ export interface RecordedEvent {
   at: number;
 }
 
+/** What the harness needs of a server: one node of a cluster will do. */
+export type ServerAddress = Pick<TestServer, 'sdkAppID' | 'httpUrl' | 'userSig'>;
+
 export type UserOptions = Partial<Omit<CreateOptions, 'SDKAppID'>>;
 
 /** A TIM instance for one user, recording every event it emits. */
@@ -36,7 +39,7 @@ export class TestUser {
   constructor(
     readonly userID: string,
     readonly tim: ChatSDK,
-    private readonly srv: TestServer,
+    private readonly srv: ServerAddress,
   ) {
     for (const name of new Set(Object.values(EVENT))) {
       tim.on(name, (event: { name: string; data: unknown }) => {
@@ -128,7 +131,7 @@ export class Harness {
   readonly users: TestUser[] = [];
 
   constructor(
-    private readonly srv: TestServer,
+    private readonly srv: ServerAddress,
     private readonly defaults: UserOptions = { eventThrottling: false },
   ) {}
 
