@@ -79,6 +79,13 @@ export interface Broker {
   ready(): Promise<void>;
   /** Those of `userIDs` with a logged-in connection on any node (one round trip at most). */
   onlineAmong(userIDs: readonly string[]): Promise<Set<string>>;
+  /**
+   * This node's member count of an AVChatRoom changed (logged-in users plus anonymous sockets
+   * here). A networked broker shares it with the other nodes, at most about once a second.
+   */
+  setRoomCount(groupID: string, count: number): void;
+  /** The room's members on the other nodes, as last heard (0 for a node alone). */
+  roomCountElsewhere(groupID: string): number;
   /** Tells the other nodes to drop what they cached of a change this node made (this node updates its own caches). */
   publishInvalidation(invalidation: Invalidation): Promise<void>;
   /** Receives the other nodes' invalidations; returns the unsubscribe function. */

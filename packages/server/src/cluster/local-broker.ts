@@ -44,6 +44,13 @@ export class LocalBroker implements Broker {
   }
 
   /** No other node to tell. */
+  setRoomCount(): void {}
+
+  roomCountElsewhere(): number {
+    return 0;
+  }
+
+  /** No other node to tell. */
   async publishInvalidation(): Promise<void> {}
 
   onInvalidation(_handler: InvalidationHandler): () => void {

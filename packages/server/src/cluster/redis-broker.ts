@@ -9,6 +9,9 @@
  *                hands it to those of the listed users it holds, so a fan-out to 5,000 members
  *                is one PUBLISH, not 5,000
  *   inv          cache invalidations
+ *   rooms        each node's AVChatRoom member counts: what changed, once a second, and all
+ *                of them every few seconds (a count not refreshed in time is dropped, so a
+ *                node that died stops counting)
  *
  * Every delivery is handed to this node's handlers synchronously (as LocalBroker
  * does) and published once to Redis for the other nodes; a node ignores what it
@@ -36,10 +39,15 @@ export interface RedisBrokerOptions {
   log?: Logger;
   /** How long `ready()` and the first connection wait for Redis, ms. Default 5000. */
   timeoutMs?: number;
+  /** How often changed AVChatRoom counts are published, ms; all of them every 5 periods, dropped after 15. Default 1000. */
+  roomCountIntervalMs?: number;
 }
 
 /** publishToUsers with at least this many users goes out as one `bulk` message instead of one PUBLISH per user. */
 const BULK_FROM = 8;
+/** Every this many periods a node publishes all its room counts; counts older than the TTL (in periods) are dropped. */
+const ROOM_COUNT_FULL_EVERY = 5;
+const ROOM_COUNT_TTL_PERIODS = 15;
 /** Channels per PUBSUB NUMSUB call in `onlineAmong`. */
 const NUMSUB_CHUNK = 1000;
 
@@ -48,7 +56,9 @@ type Header =
   | { o: string; t: 'u'; d: Omit<UserDelivery, 'frame'> }
   | { o: string; t: 'b'; u: string[]; d: Omit<UserDelivery, 'frame'> }
   | { o: string; t: 'g'; d: Omit<RoomDelivery, 'frame'> }
-  | { o: string; t: 'i'; d: Invalidation };
+  | { o: string; t: 'i'; d: Invalidation }
+  /** Room counts of node `o`; `f`: all of them (rooms left out have none there). */
+  | { o: string; t: 'r'; c: Record<string, number>; f: boolean };
 
 export class RedisBroker implements Broker {
   /** This node's identity in published messages (its own are ignored when they come back). */
@@ -65,6 +75,14 @@ export class RedisBroker implements Broker {
   private lastSubscribe: Promise<unknown> = Promise.resolve();
   private subscriberWasReady = false;
   private closed = false;
+  /** This node's AVChatRoom counts, and which changed since the last publish. */
+  private readonly roomCounts = new Map<string, number>();
+  private readonly changedRooms = new Set<string>();
+  /** Other nodes' counts: groupID → nodeID → count and when it was heard. */
+  private readonly remoteRooms = new Map<string, Map<string, { count: number; at: number }>>();
+  private readonly roomTimer: NodeJS.Timeout;
+  private roomTicks = 0;
+  private readonly roomIntervalMs: number;
 
   static async connect(options: RedisBrokerOptions): Promise<RedisBroker> {
     const broker = new RedisBroker(options);
@@ -81,6 +99,9 @@ export class RedisBroker implements Broker {
   private constructor(private readonly options: RedisBrokerOptions) {
     this.prefix = options.prefix ?? 'parley:';
     this.timeoutMs = options.timeoutMs ?? 5000;
+    this.roomIntervalMs = options.roomCountIntervalMs ?? 1000;
+    this.roomTimer = setInterval(() => this.publishRoomCounts(), this.roomIntervalMs);
+    this.roomTimer.unref();
     const common = { lazyConnect: true, connectTimeout: this.timeoutMs, connectionName: `parley-${this.nodeID}` };
     // Commands issued in one tick leave in one write.
     this.pub = new Redis(options.url, { ...common, enableAutoPipelining: true });
@@ -101,7 +122,7 @@ export class RedisBroker implements Broker {
 
   private async start(): Promise<void> {
     await Promise.all([this.pub.connect(), this.sub.connect()]);
-    await this.sub.subscribe(this.channel('bulk'), this.channel('inv'));
+    await this.sub.subscribe(this.channel('bulk'), this.channel('inv'), this.channel('rooms'));
   }
 
   private channel(name: string): string {
@@ -174,6 +195,58 @@ export class RedisBroker implements Broker {
   private deliverRoom(groupID: string, delivery: RoomDelivery): void {
     const handlers = this.rooms.get(groupID);
     if (handlers) for (const handler of [...handlers]) handler(groupID, delivery);
+  }
+
+  // ------------------------------------------------------------- AVChatRoom counts
+
+  setRoomCount(groupID: string, count: number): void {
+    if (count > 0) this.roomCounts.set(groupID, count);
+    else this.roomCounts.delete(groupID);
+    this.changedRooms.add(groupID);
+  }
+
+  roomCountElsewhere(groupID: string): number {
+    const nodes = this.remoteRooms.get(groupID);
+    if (!nodes) return 0;
+    const freshFrom = Date.now() - ROOM_COUNT_TTL_PERIODS * this.roomIntervalMs;
+    let total = 0;
+    for (const [nodeID, entry] of nodes) {
+      if (entry.at >= freshFrom) total += entry.count;
+      else nodes.delete(nodeID);
+    }
+    if (nodes.size === 0) this.remoteRooms.delete(groupID);
+    return total;
+  }
+
+  /** Timer: the changed counts, or all of them every few periods (which also refreshes them elsewhere). */
+  private publishRoomCounts(full = ++this.roomTicks % ROOM_COUNT_FULL_EVERY === 0): void {
+    if (this.closed) return;
+    if (!full && this.changedRooms.size === 0) return;
+    const counts: Record<string, number> = {};
+    for (const groupID of full ? this.roomCounts.keys() : this.changedRooms) counts[groupID] = this.roomCounts.get(groupID) ?? 0;
+    this.changedRooms.clear();
+    if (full && Object.keys(counts).length === 0 && this.remoteRooms.size === 0) return;
+    void this.publish(this.channel('rooms'), { o: this.nodeID, t: 'r', c: counts, f: full }, null);
+  }
+
+  private receiveRoomCounts(nodeID: string, counts: Record<string, number>, full: boolean): void {
+    const at = Date.now();
+    if (full) {
+      for (const [groupID, nodes] of this.remoteRooms) {
+        if (!(groupID in counts)) nodes.delete(nodeID);
+        if (nodes.size === 0) this.remoteRooms.delete(groupID);
+      }
+    }
+    for (const [groupID, count] of Object.entries(counts)) {
+      let nodes = this.remoteRooms.get(groupID);
+      if (count > 0) {
+        if (!nodes) this.remoteRooms.set(groupID, (nodes = new Map()));
+        nodes.set(nodeID, { count, at });
+      } else if (nodes) {
+        nodes.delete(nodeID);
+        if (nodes.size === 0) this.remoteRooms.delete(groupID);
+      }
+    }
   }
 
   // ------------------------------------------------------------- invalidations, resync
@@ -260,11 +333,17 @@ export class RedisBroker implements Broker {
       case 'i':
         for (const handler of this.invalidationHandlers) handler(header.d);
         return;
+      case 'r':
+        this.receiveRoomCounts(header.o, header.c, header.f);
+        return;
     }
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
+    clearInterval(this.roomTimer);
+    // The other nodes stop counting this node's rooms now rather than when the counts expire.
+    if (this.roomCounts.size > 0) await this.publish(this.channel('rooms'), { o: this.nodeID, t: 'r', c: {}, f: true }, null);
     this.closed = true;
     this.users.clear();
     this.rooms.clear();

@@ -162,7 +162,7 @@ export class Gateway {
       roomsOf: (connectionID) => [...(byID(connectionID)?.rooms ?? [])],
       roomUsers: (groupID) => this.rooms.users(groupID),
       userInRoom: (groupID, userID) => this.rooms.hasUser(groupID, userID),
-      roomSize: (groupID) => this.rooms.size(groupID),
+      roomSize: (groupID) => this.rooms.size(groupID) + this.broker.roomCountElsewhere(groupID),
     };
   }
 

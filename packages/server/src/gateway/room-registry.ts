@@ -33,6 +33,7 @@ export class RoomRegistry {
     room.connections.add(connection);
     if (connection.userID === '') room.anonymous++;
     else room.users.set(connection.userID, (room.users.get(connection.userID) ?? 0) + 1);
+    this.broker.setRoomCount(groupID, this.size(groupID));
     return true;
   }
 
@@ -50,6 +51,7 @@ export class RoomRegistry {
       room.unsubscribe();
       this.rooms.delete(groupID);
     }
+    this.broker.setRoomCount(groupID, this.size(groupID));
     return true;
   }
 
@@ -65,6 +67,7 @@ export class RoomRegistry {
     return [...(this.rooms.get(groupID)?.users.keys() ?? [])];
   }
 
+  /** This node's members of the room: distinct logged-in users plus anonymous sockets. */
   size(groupID: string): number {
     const room = this.rooms.get(groupID);
     return room ? room.users.size + room.anonymous : 0;

@@ -3,9 +3,8 @@
  * the composition root from the gateway (services never import the gateway).
  *
  * Scope: the gateway's implementation answers for the connections of this
- * node. Whether a user is online anywhere is the broker's `onlineAmong`. With
- * several nodes, AVChatRoom figures (`roomUsers`, `roomSize`) count this node's
- * connections only (README, "Cluster mode").
+ * node, except `roomSize`, which adds the other nodes' counts as the broker last
+ * heard them. Whether a user is online anywhere is the broker's `onlineAmong`.
  */
 export interface GroupPresence {
   /** Adds the connection to the AVChatRoom's live members; false when it already was one. */
@@ -19,7 +18,7 @@ export interface GroupPresence {
   roomUsers(groupID: string): string[];
   /** The user has a logged-in connection in the room (O(1), unlike roomUsers). */
   userInRoom(groupID: string, userID: string): boolean;
-  /** Logged-in users in the room plus anonymous sockets. */
+  /** Logged-in users in the room plus anonymous sockets, on every node (the other nodes' part may be a second old). */
   roomSize(groupID: string): number;
 }
 

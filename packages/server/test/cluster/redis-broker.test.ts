@@ -18,10 +18,10 @@ afterEach(async () => {
 });
 
 /** Two nodes of a cluster no other test shares. */
-async function twoNodes(): Promise<[RedisBroker, RedisBroker]> {
+async function twoNodes(roomCountIntervalMs = 1000): Promise<[RedisBroker, RedisBroker]> {
   const prefix = `broker-test-${randomBytes(6).toString('hex')}:`;
-  const a = await RedisBroker.connect({ url: redisUrl!, prefix, timeoutMs: 3000 });
-  const b = await RedisBroker.connect({ url: redisUrl!, prefix, timeoutMs: 3000 });
+  const a = await RedisBroker.connect({ url: redisUrl!, prefix, timeoutMs: 3000, roomCountIntervalMs });
+  const b = await RedisBroker.connect({ url: redisUrl!, prefix, timeoutMs: 3000, roomCountIntervalMs });
   brokers.push(a, b);
   return [a, b];
 }
@@ -127,6 +127,35 @@ describe.skipIf(redisUrl === null)('RedisBroker', () => {
     // Large lists are asked in chunks.
     const many = Array.from({ length: 2500 }, (_, i) => `x${i}`);
     expect((await a.onlineAmong([...many, 'on-a'])).size).toBe(1);
+  });
+
+  it('AVChatRoom counts: each node learns the others’ within a period, drops them when a node leaves or goes silent', async () => {
+    const [a, b] = await twoNodes(50);
+    const c = await RedisBroker.connect({ url: redisUrl!, prefix: 'never-used:', roomCountIntervalMs: 50 });
+    brokers.push(c);
+    a.setRoomCount('room-1', 7);
+    b.setRoomCount('room-1', 5);
+    b.setRoomCount('room-2', 1);
+    await waitUntil(() => a.roomCountElsewhere('room-1') === 5 && b.roomCountElsewhere('room-1') === 7, 'counts exchanged');
+    expect(a.roomCountElsewhere('room-2')).toBe(1);
+    expect(b.roomCountElsewhere('room-2')).toBe(0);
+    b.setRoomCount('room-2', 0);
+    await waitUntil(() => a.roomCountElsewhere('room-2') === 0, 'room-2 emptied');
+    expect(a.roomCountElsewhere('room-1')).toBe(5);
+    // A node that closes withdraws its counts at once.
+    await b.close();
+    await waitUntil(() => a.roomCountElsewhere('room-1') === 0, 'node B withdrawn', 500);
+    // Another cluster's counts never mix in.
+    expect(c.roomCountElsewhere('room-1')).toBe(0);
+  });
+
+  it('a node that stops refreshing its counts is dropped after the TTL', async () => {
+    const [a, b] = await twoNodes(20);
+    b.setRoomCount('room-x', 3);
+    await waitUntil(() => a.roomCountElsewhere('room-x') === 3, 'count heard');
+    // Simulate a crash: B's publisher is gone without withdrawing anything.
+    (b as unknown as { pub: Redis }).pub.disconnect();
+    await waitUntil(() => a.roomCountElsewhere('room-x') === 0, 'the stale count to expire', 3000);
   });
 
   it('invalidations reach the other nodes, not the publisher', async () => {

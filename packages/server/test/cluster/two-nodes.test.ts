@@ -144,6 +144,11 @@ describe.skipIf(redisUrl === null)('two nodes, one SQLite file, one Redis', () =
       'room messages on both nodes',
     );
     expect(groupMessages(anonymous, group.groupID).filter((m) => m.type === 'TIMTextElem').map((m) => m.ID)).toEqual([fromOwner.ID, fromViewer.ID]);
+    // The member count adds the other node's members (heard within about a second).
+    await waitUntil(async () => (await ok(owner, 'group.online-count', { groupID: group.groupID })).memberCount === 3, 'three members counted on node 0', 4000, 100);
+    await waitUntil(async () => (await ok(viewer, 'group.online-count', { groupID: group.groupID })).memberCount === 3, 'three members counted on node 1', 4000, 100);
+    await ok(viewer, 'group.quit', { groupID: group.groupID });
+    await waitUntil(async () => (await ok(owner, 'group.online-count', { groupID: group.groupID })).memberCount === 2, 'the quit counted on node 0', 4000, 100);
   });
 
   it('an admin REST kick on one node logs the user out on the other', async () => {
