@@ -1,11 +1,12 @@
 /**
  * BlobStore on the local disk: `<root>/<uuid[0..2]>/<uuid>/<variant>`. Writes
- * go to a temp file in `<root>/tmp/` and are renamed into place (same file
- * system), so a reader never sees a half-written blob. Paths come only from
- * validated keys (see assertBlobKey).
+ * go to a temp file in `<root>/tmp/<pid>-<random>/` and are renamed into place
+ * (same file system), so a reader never sees a half-written blob. Each store has
+ * its own temp directory, because several node processes share the root
+ * (cluster mode). Paths come only from validated keys (see assertBlobKey).
  */
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -16,14 +17,26 @@ export class LocalBlobStore implements BlobStore {
   /** Scratch space for uploads in progress; on the same file system as the blobs. */
   readonly tmpDir: string;
 
+  private readonly tmpRoot: string;
+
   constructor(readonly root: string) {
-    this.tmpDir = join(root, 'tmp');
+    this.tmpRoot = join(root, 'tmp');
+    this.tmpDir = join(this.tmpRoot, `${process.pid}-${randomBytes(4).toString('hex')}`);
   }
 
-  /** Creates the directories and removes temp files left by a crash. */
+  /**
+   * Creates the directories and removes temp files left by processes that are gone
+   * (a crash); the temp directories of live processes sharing the root stay.
+   */
   async init(): Promise<void> {
-    await rm(this.tmpDir, { recursive: true, force: true });
     await mkdir(this.tmpDir, { recursive: true });
+    const mine = this.tmpDir.slice(this.tmpRoot.length + 1);
+    for (const entry of await readdir(this.tmpRoot)) {
+      if (entry === mine) continue;
+      const pid = /^(\d+)-[0-9a-f]+$/.exec(entry)?.[1];
+      // Entries of the earlier layout (temp files directly in tmp/) predate per-process directories.
+      if (pid === undefined || !processAlive(Number(pid))) await rm(join(this.tmpRoot, entry), { recursive: true, force: true });
+    }
   }
 
   /** A fresh temp path in tmpDir (the caller creates and removes the file). */
@@ -88,5 +101,15 @@ export class LocalBlobStore implements BlobStore {
 
   async delete(uuid: string): Promise<void> {
     await rm(this.dirOf(uuid), { recursive: true, force: true });
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists but belongs to someone else.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
