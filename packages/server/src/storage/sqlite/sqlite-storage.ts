@@ -29,6 +29,8 @@ export interface SqliteStorageConfig {
 
 /** Retry delay while another process holds the write lock, ms. */
 const BUSY_RETRY_MS = 1;
+/** For this long after a busy lock, batches are spaced by BUSY_RETRY_MS (ms). */
+const CONTENTION_MEMORY_MS = 1000;
 
 /** Page cache of the read connection, KiB (SQLite's default is 2 MiB). */
 const READER_CACHE_KIB = 64 * 1024;
@@ -58,6 +60,7 @@ export class SqliteStorage implements Storage {
   private flushScheduled = false;
   private flushing: Promise<void> | null = null;
   private closed = false;
+  private lastBusyAt = 0;
 
   constructor(private readonly config: SqliteStorageConfig) {
     this.maxBatch = config.maxBatch ?? 512;
@@ -140,10 +143,14 @@ export class SqliteStorage implements Storage {
       this.flushing = this.flush()
         .then((outcome) => {
           busy = outcome === 'busy';
+          if (busy) this.lastBusyAt = Date.now();
         })
         .finally(() => {
           this.flushing = null;
-          if (this.queue.length > 0) this.scheduleFlush(busy ? BUSY_RETRY_MS : 0);
+          // Another process wrote lately: leave it the lock for a moment after a commit
+          // (SQLite's lock is not fair), which also lets the next batch grow.
+          const contended = busy || Date.now() - this.lastBusyAt < CONTENTION_MEMORY_MS;
+          if (this.queue.length > 0) this.scheduleFlush(contended ? BUSY_RETRY_MS : 0);
         });
     };
     if (delayMs > 0) setTimeout(run, delayMs);
