@@ -104,6 +104,8 @@ export class Conn {
   ws: RawWebSocket | null = null;
   state: ConnState = 'idle';
   login: LoginResult | null = null;
+  /** The close code once the socket has closed (for failure messages). */
+  closeCode: number | null = null;
   private nextID = 1;
   private readonly waiting = new Map<number, Waiter>();
   private closeWaiters: Array<() => void> = [];
@@ -128,6 +130,7 @@ export class Conn {
       onText: (buf, start, end) => this.onMessage(buf.subarray(start, end)),
       onClose: (code) => {
         const previous = this.state;
+        this.closeCode = code;
         if (previous !== 'failed') this.state = 'closed';
         this.ws = null;
         this.rejectAll(`socket closed (${code})`);
@@ -171,7 +174,7 @@ export class Conn {
     return new Promise((resolve, reject) => {
       const ws = this.ws;
       if (!ws?.isOpen) {
-        reject(new RequestError('closed', `socket not open for ${frame.cmd}`));
+        reject(new RequestError('closed', `socket not open for ${frame.cmd}${this.closeCode !== null ? ` (closed with ${this.closeCode})` : ''}`));
         return;
       }
       const id = this.nextID++;
