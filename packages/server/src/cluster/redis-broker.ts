@@ -15,8 +15,9 @@
  *
  * Every delivery is handed to this node's handlers synchronously (as LocalBroker
  * does) and published once to Redis for the other nodes; a node ignores what it
- * published itself. A message is `<header JSON>\n<frame>`: the frame, already
- * serialised once per fan-out, is appended as-is (never escaped again).
+ * published itself (it reads the sender's node ID before parsing anything). A
+ * message is `<nodeID> <header JSON>\n<frame>`: the frame, already serialised
+ * once per fan-out, is appended as-is (never escaped again).
  *
  * Order: one publishing connection and one subscribing connection per node, and
  * Redis keeps the order of one connection's commands, so deliveries from one node
@@ -51,14 +52,14 @@ const ROOM_COUNT_TTL_PERIODS = 15;
 /** Channels per PUBSUB NUMSUB call in `onlineAmong`. */
 const NUMSUB_CHUNK = 1000;
 
-/** The header line of a published message (the frame, if any, follows the newline). */
+/** The header of a published message (after the sender's node ID and a space; the frame, if any, follows the newline). */
 type Header =
-  | { o: string; t: 'u'; d: Omit<UserDelivery, 'frame'> }
-  | { o: string; t: 'b'; u: string[]; d: Omit<UserDelivery, 'frame'> }
-  | { o: string; t: 'g'; d: Omit<RoomDelivery, 'frame'> }
-  | { o: string; t: 'i'; d: Invalidation }
+  | { t: 'u'; d: Omit<UserDelivery, 'frame'> }
+  | { t: 'b'; u: string[]; d: Omit<UserDelivery, 'frame'> }
+  | { t: 'g'; d: Omit<RoomDelivery, 'frame'> }
+  | { t: 'i'; d: Invalidation }
   /** Room counts of node `o`; `f`: all of them (rooms left out have none there). */
-  | { o: string; t: 'r'; c: Record<string, number>; f: boolean };
+  | { t: 'r'; c: Record<string, number>; f: boolean };
 
 export class RedisBroker implements Broker {
   /** This node's identity in published messages (its own are ignored when they come back). */
@@ -133,17 +134,17 @@ export class RedisBroker implements Broker {
 
   async publishToUser(userID: string, delivery: UserDelivery): Promise<void> {
     this.deliverUser(userID, delivery);
-    await this.publish(this.channel(`u:${userID}`), { o: this.nodeID, t: 'u', d: headerOf(delivery) }, delivery);
+    await this.publish(this.channel(`u:${userID}`), { t: 'u', d: headerOf(delivery) }, delivery);
   }
 
   async publishToUsers(userIDs: Iterable<string>, delivery: UserDelivery): Promise<void> {
     const list = [...userIDs];
     for (const userID of list) this.deliverUser(userID, delivery);
     if (list.length >= BULK_FROM) {
-      await this.publish(this.channel('bulk'), { o: this.nodeID, t: 'b', u: list, d: headerOf(delivery) }, delivery);
+      await this.publish(this.channel('bulk'), { t: 'b', u: list, d: headerOf(delivery) }, delivery);
       return;
     }
-    const header = { o: this.nodeID, t: 'u', d: headerOf(delivery) } as const;
+    const header = { t: 'u', d: headerOf(delivery) } as const;
     await Promise.all(list.map((userID) => this.publish(this.channel(`u:${userID}`), header, delivery)));
   }
 
@@ -182,7 +183,7 @@ export class RedisBroker implements Broker {
 
   async publishToGroup(groupID: string, delivery: RoomDelivery): Promise<void> {
     this.deliverRoom(groupID, delivery);
-    await this.publish(this.channel(`g:${groupID}`), { o: this.nodeID, t: 'g', d: headerOf(delivery) }, delivery);
+    await this.publish(this.channel(`g:${groupID}`), { t: 'g', d: headerOf(delivery) }, delivery);
   }
 
   subscribeGroup(groupID: string, handler: RoomDeliveryHandler): () => void {
@@ -226,7 +227,7 @@ export class RedisBroker implements Broker {
     for (const groupID of full ? this.roomCounts.keys() : this.changedRooms) counts[groupID] = this.roomCounts.get(groupID) ?? 0;
     this.changedRooms.clear();
     if (full && Object.keys(counts).length === 0 && this.remoteRooms.size === 0) return;
-    void this.publish(this.channel('rooms'), { o: this.nodeID, t: 'r', c: counts, f: full }, null);
+    void this.publish(this.channel('rooms'), { t: 'r', c: counts, f: full }, null);
   }
 
   private receiveRoomCounts(nodeID: string, counts: Record<string, number>, full: boolean): void {
@@ -252,7 +253,7 @@ export class RedisBroker implements Broker {
   // ------------------------------------------------------------- invalidations, resync
 
   async publishInvalidation(invalidation: Invalidation): Promise<void> {
-    await this.publish(this.channel('inv'), { o: this.nodeID, t: 'i', d: invalidation }, null);
+    await this.publish(this.channel('inv'), { t: 'i', d: invalidation }, null);
   }
 
   onInvalidation(handler: InvalidationHandler): () => void {
@@ -295,7 +296,7 @@ export class RedisBroker implements Broker {
     if (this.closed) return;
     const frame = delivery !== null && delivery.kind === 'frame' ? delivery.frame : '';
     try {
-      await this.pub.publish(channel, `${JSON.stringify(header)}\n${frame}`);
+      await this.pub.publish(channel, `${this.nodeID} ${JSON.stringify(header)}\n${frame}`);
     } catch (err) {
       // Callers fire and forget: a lost publish is a gap the receiving clients fill on their next sync.
       this.options.log?.warn({ err: String(err), channel }, 'redis publish failed');
@@ -303,16 +304,19 @@ export class RedisBroker implements Broker {
   }
 
   private receive(channel: string, message: string): void {
-    const newline = message.indexOf('\n');
-    if (newline === -1) return;
+    const space = message.indexOf(' ');
+    const newline = message.indexOf('\n', space);
+    if (space === -1 || newline === -1) return;
+    const origin = message.slice(0, space);
+    // Our own publish coming back: skipped before its header (a group's member list) is parsed.
+    if (origin === this.nodeID) return;
     let header: Header;
     try {
-      header = JSON.parse(message.slice(0, newline)) as Header;
+      header = JSON.parse(message.slice(space + 1, newline)) as Header;
     } catch {
       this.options.log?.warn({ channel }, 'redis broker: unreadable message ignored');
       return;
     }
-    if (header.o === this.nodeID) return;
     const frame = message.slice(newline + 1);
     switch (header.t) {
       case 'u': {
@@ -334,7 +338,7 @@ export class RedisBroker implements Broker {
         for (const handler of this.invalidationHandlers) handler(header.d);
         return;
       case 'r':
-        this.receiveRoomCounts(header.o, header.c, header.f);
+        this.receiveRoomCounts(origin, header.c, header.f);
         return;
     }
   }
@@ -343,7 +347,7 @@ export class RedisBroker implements Broker {
     if (this.closed) return;
     clearInterval(this.roomTimer);
     // The other nodes stop counting this node's rooms now rather than when the counts expire.
-    if (this.roomCounts.size > 0) await this.publish(this.channel('rooms'), { o: this.nodeID, t: 'r', c: {}, f: true }, null);
+    if (this.roomCounts.size > 0) await this.publish(this.channel('rooms'), { t: 'r', c: {}, f: true }, null);
     this.closed = true;
     this.users.clear();
     this.rooms.clear();
