@@ -200,6 +200,7 @@ describe('all: multi-process steps', () => {
       ['login-storm', 2],
     ]);
     for (const s of multi) expect(s.extra).toEqual(expect.arrayContaining(['redis_cpu_s', 'redis_rss_mb']));
+    expect(multi.map((s) => s.runs)).toEqual([3, 3, 1, 3, 3]);
     const idle = multi.find((s) => s.workload === 'idle')!;
     expect(idle.args.slice(0, 2)).toEqual(['--connections', '100000']);
     // The single-process steps are still there.
