@@ -5,10 +5,14 @@
  *   same Buffer goes to every recipient socket: a group fan-out to N sockets
  *   encodes once, not N times (`wsTextFrame` keeps the last frame built, and
  *   fan-out loops hand it the same string over and over).
- * - Writes are coalesced per socket: the first write in a tick corks the
- *   socket and one `process.nextTick` uncorks every socket corked in that
- *   tick, so the acks and pushes a socket gets in one turn leave in one
- *   `writev` instead of one syscall each.
+ * - Writes are coalesced per socket: the first write corks the socket and
+ *   one `setImmediate` uncorks every socket corked since, after the event
+ *   loop's I/O phase. The acks and pushes a socket gets in one loop turn
+ *   leave in one `writev` instead of one syscall each, including pushes that
+ *   arrive as separate reads of another connection (a node in cluster mode
+ *   receives large group fan-outs from Redis one read at a time: with a
+ *   per-tick uncork each became its own write to every socket, 10× the
+ *   syscalls, and that node fell seconds behind).
  * - Backpressure: a socket whose unsent bytes, after the tick's writev, exceed
  *   the limit is reported as a slow consumer (the gateway closes it with SlowConsumer; the client
  *   reconnects and fills the gap from the server, so nothing is lost and
@@ -76,7 +80,7 @@ export function writeTextFrame(target: OutboundSocket, text: string): void {
   if (socket.destroyed || !socket.writable) return;
   if (socket.writableCorked === 0) {
     socket.cork();
-    if (corked.push(target) === 1) process.nextTick(uncorkAll);
+    if (corked.push(target) === 1) setImmediate(uncorkAll);
   }
   socket.write(wsTextFrame(text));
 }
