@@ -104,12 +104,16 @@ const OP_TEXT = 0x1;
 const OP_CLOSE = 0x8;
 const OP_PING = 0x9;
 const OP_PONG = 0xa;
+/** How long to wait, after the close frames, for the server to end the TCP connection, ms. */
+const CLOSE_WAIT_MS = 2000;
 
 export class RawWebSocket {
   private socket: Socket | null = null;
   private pending: Buffer | null = null;
   private state: 'idle' | 'opening' | 'open' | 'closing' | 'closed' = 'idle';
   private closeCode = 1006;
+  /** After the close frames: resets the connection if the server has not ended it in time. */
+  private closeTimer: NodeJS.Timeout | null = null;
   private abortOpen: ((err: Error) => void) | null = null;
 
   constructor(private readonly events: RawWebSocketEvents) {}
@@ -196,10 +200,17 @@ export class RawWebSocket {
           return true;
         case OP_CLOSE:
           this.closeCode = f.end - f.start >= 2 ? buf.readUInt16BE(f.start) : 1005;
-          // Echo the close unless this side started it; the server then ends the TCP connection.
+          // Echo the close unless this side started it. Then wait for the server to end the TCP
+          // connection (RFC 6455 §7.1.1), so the TIME_WAIT stays on its side and this side's local
+          // port is free at once: ending it here too raced the server's FIN and left most of a
+          // cluster-mode run's ports in TIME_WAIT for a minute. Reset it if the server has not
+          // closed it within CLOSE_WAIT_MS.
           if (this.state === 'open') this.send(OP_CLOSE, buf.subarray(f.start, Math.min(f.end, f.start + 2)));
           this.state = 'closing';
-          this.socket?.end();
+          if (this.closeTimer === null) {
+            this.closeTimer = setTimeout(() => this.terminate(), CLOSE_WAIT_MS);
+            this.closeTimer.unref();
+          }
           return false;
         default:
           this.protocolError();
@@ -233,17 +244,28 @@ export class RawWebSocket {
     this.state = 'closing';
   }
 
-  /** Destroys the connection at once (no closing handshake); `onClose` fires if it had opened. */
+  /**
+   * Destroys the connection at once (no closing handshake); `onClose` fires if it had opened.
+   * An established connection is reset (RST) rather than closed (FIN): closing first would leave
+   * it in TIME_WAIT on this side for a minute, holding a local port of the source address, and a
+   * run that gives up on many sockets at its end (a slow server's closing handshakes) would leave
+   * the next run too few ports.
+   */
   terminate(): void {
     if (this.state === 'opening') {
       this.abortOpen?.(new OpenError('dropped', 'connection dropped while opening'));
       return;
     }
-    this.socket?.destroy();
+    const socket = this.socket;
+    if (socket === null || socket.destroyed) return;
+    if (socket.readyState === 'open') socket.resetAndDestroy();
+    else socket.destroy();
   }
 
   private closed(): void {
     if (this.state === 'closed') return;
+    if (this.closeTimer !== null) clearTimeout(this.closeTimer);
+    this.closeTimer = null;
     this.state = 'closed';
     this.socket = null;
     this.pending = null;
