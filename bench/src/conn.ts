@@ -174,7 +174,8 @@ export class Conn {
     return new Promise((resolve, reject) => {
       const ws = this.ws;
       if (!ws?.isOpen) {
-        reject(new RequestError('closed', `socket not open for ${frame.cmd}${this.closeCode !== null ? ` (closed with ${this.closeCode})` : ''}`));
+        const code = this.closeCode ?? ws?.receivedCloseCode ?? null;
+        reject(new RequestError('closed', `socket not open for ${frame.cmd}${code !== null ? ` (closed with ${code})` : ''}`));
         return;
       }
       const id = this.nextID++;

@@ -316,17 +316,19 @@ function killServerTree(primary: number, signal: NodeJS.Signals): number[] {
 
 /**
  * SIGTERM to the server (a multi-process server's primary stops its workers), then SIGKILL after
- * 10 s; workers still alive 5 s after the primary are killed; removes the temp data dir and, for a
- * multi-process server, the run's Redis keys (its unique prefix).
+ * 10 s (20 s for a multi-process server: its primary gives its workers 10 s itself); workers still
+ * alive 5 s after the primary are killed; removes the temp data dir and, for a multi-process
+ * server, the run's Redis keys (its unique prefix).
  */
 export async function stopServer(server: SpawnedServer | null): Promise<void> {
   if (server) {
     serverStopping = true;
     const primary = server.child.pid;
     const descendants = primary !== undefined ? processTree(primary, childPids).slice(1) : [];
+    const graceS = server.processes > 1 ? 20 : 10;
     server.child.kill('SIGTERM');
-    if (!(await waitExit(server.child, 10_000))) {
-      log('the server did not stop within 10 s of SIGTERM; killing it');
+    if (!(await waitExit(server.child, graceS * 1000))) {
+      log(`the server did not stop within ${graceS} s of SIGTERM; killing it`);
       if (primary !== undefined) killServerTree(primary, 'SIGKILL');
       server.child.kill('SIGKILL');
       await waitExit(server.child, 2000);

@@ -122,6 +122,11 @@ export class RawWebSocket {
     return this.state === 'open';
   }
 
+  /** The code of the server's close frame once one has arrived (the socket may still be closing); else `null`. */
+  get receivedCloseCode(): number | null {
+    return this.state === 'closing' || this.state === 'closed' ? this.closeCode : null;
+  }
+
   /** TCP connect (from `localAddress` when given) and the upgrade; resolves on `101 Switching Protocols`. */
   open(url: string, timeoutMs: number, localAddress?: string): Promise<void> {
     const target = new URL(url);
