@@ -90,6 +90,8 @@ export class RedisBroker implements Broker {
     try {
       await broker.start();
     } catch (err) {
+      clearInterval(broker.roomTimer);
+      broker.closed = true;
       broker.pub.disconnect();
       broker.sub.disconnect();
       throw err;
