@@ -14,6 +14,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, genUserSig, type ParleyServer, type ServerConfig } from '@parley/server';
+import { testServerConfig } from './test-server.js';
 
 export const DEFAULT_TEST_REDIS_URL = 'redis://127.0.0.1:6379';
 
@@ -64,20 +65,10 @@ export interface TestCluster {
 
 export async function startTestCluster(options: { nodes: number; redisUrl: string; config?: Partial<ServerConfig> }): Promise<TestCluster> {
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-cluster-'));
-  const sdkAppID = 1_400_000_000 + Math.floor(Math.random() * 1_000_000);
-  const secretKey = randomBytes(16).toString('hex');
+  const base = testServerConfig(dataDir);
+  const { sdkAppID, secretKey } = base;
   const prefix = `parley-test-${randomBytes(6).toString('hex')}:`;
-  const config: Partial<ServerConfig> = {
-    host: '127.0.0.1',
-    port: 0,
-    dataDir,
-    sdkAppID,
-    secretKey,
-    logLevel: 'silent',
-    redisUrl: options.redisUrl,
-    redisPrefix: prefix,
-    ...options.config,
-  };
+  const config: Partial<ServerConfig> = { ...base, redisUrl: options.redisUrl, redisPrefix: prefix, ...options.config };
   const nodes: TestNode[] = [];
   let closed = false;
   const close = async (): Promise<void> => {

@@ -37,20 +37,22 @@ export interface TestServer {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
-  const ownDir = options.dataDir === undefined;
-  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'parley-test-'));
-  const sdkAppID = 1_400_000_000 + Math.floor(Math.random() * 1_000_000);
-  const secretKey = randomBytes(16).toString('hex');
-  const baseConfig: Partial<ServerConfig> = {
+/** What every test server starts with: loopback, port 0, a random app identity, no logs. */
+export function testServerConfig(dataDir: string): Partial<ServerConfig> & { sdkAppID: number; secretKey: string } {
+  return {
     host: '127.0.0.1',
     port: 0,
     dataDir,
-    sdkAppID,
-    secretKey,
+    sdkAppID: 1_400_000_000 + Math.floor(Math.random() * 1_000_000),
+    secretKey: randomBytes(16).toString('hex'),
     logLevel: 'silent',
-    ...options.config,
   };
+}
+
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const ownDir = options.dataDir === undefined;
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'parley-test-'));
+  const baseConfig: Partial<ServerConfig> = { ...testServerConfig(dataDir), ...options.config };
 
   let server = await createServer({ config: baseConfig, ...(options.clock ? { clock: options.clock } : {}) });
   let address = await server.listen();

@@ -103,7 +103,7 @@ export class RedisBroker implements Broker {
     this.prefix = options.prefix ?? 'parley:';
     this.timeoutMs = options.timeoutMs ?? 5000;
     this.roomIntervalMs = options.roomCountIntervalMs ?? 1000;
-    this.roomTimer = setInterval(() => this.publishRoomCounts(), this.roomIntervalMs);
+    this.roomTimer = setInterval(() => this.publishRoomCounts(++this.roomTicks % ROOM_COUNT_FULL_EVERY === 0), this.roomIntervalMs);
     this.roomTimer.unref();
     const common = { lazyConnect: true, connectTimeout: this.timeoutMs, connectionName: `parley-${this.nodeID}` };
     // Commands issued in one tick leave in one write.
@@ -222,7 +222,7 @@ export class RedisBroker implements Broker {
   }
 
   /** Timer: the changed counts, or all of them every few periods (which also refreshes them elsewhere). */
-  private publishRoomCounts(full = ++this.roomTicks % ROOM_COUNT_FULL_EVERY === 0): void {
+  private publishRoomCounts(full: boolean): void {
     if (this.closed) return;
     if (!full && this.changedRooms.size === 0) return;
     const counts: Record<string, number> = {};

@@ -1,7 +1,7 @@
 /** The `files` table (migration "files") behind the FileRepository port. */
 import type { WireFileType } from '@parley/protocol';
 import type { FileRepository, StoredDerivatives, StoredFile } from '../file-records.js';
-import type { SqliteHandle, SqliteStatement } from './sqlite-handle.js';
+import { statementCache, type SqliteHandle } from './sqlite-handle.js';
 
 interface FileRecord {
   uuid: string;
@@ -44,15 +44,7 @@ function toFile(r: FileRecord): StoredFile {
 }
 
 export function createSqliteFileRepository(db: SqliteHandle): FileRepository {
-  const cache = new Map<string, SqliteStatement>();
-  const stmt = (sql: string): SqliteStatement => {
-    let s = cache.get(sql);
-    if (!s) {
-      s = db.prepare(sql);
-      cache.set(sql, s);
-    }
-    return s;
-  };
+  const stmt = statementCache(db);
   return {
     async insert(f) {
       stmt(

@@ -3,7 +3,7 @@
  * group repository stays untouched; `createSqliteRepositories` merges it into `groups`.
  */
 import type { GroupBanRepository, GroupBanRow } from '../group-repository.js';
-import type { SqliteHandle, SqliteStatement } from './sqlite-handle.js';
+import { statementCache, type SqliteHandle } from './sqlite-handle.js';
 
 interface BanRecord {
   group_id: string;
@@ -19,15 +19,7 @@ function toBan(r: BanRecord): GroupBanRow {
 }
 
 export function createSqliteGroupBanRepository(db: SqliteHandle): GroupBanRepository {
-  const cache = new Map<string, SqliteStatement>();
-  const q = (sql: string): SqliteStatement => {
-    let stmt = cache.get(sql);
-    if (!stmt) {
-      stmt = db.prepare(sql);
-      cache.set(sql, stmt);
-    }
-    return stmt;
-  };
+  const q = statementCache(db);
 
   return {
     async putBans(bans) {

@@ -2,7 +2,7 @@
 import type { WireGroupRole, WireGroupType, WireJoinOption, WireKeyValue, WirePriority, WireRemindType } from '@parley/protocol';
 import { groupKey, type GroupApplicationRow, type GroupMemberRow, type GroupRepository, type GroupRow } from '../group-repository.js';
 import type { StoredMessage } from '../storage.js';
-import type { SqliteHandle, SqliteStatement } from './sqlite-handle.js';
+import { statementCache, type SqliteHandle } from './sqlite-handle.js';
 import { toMessage, type MessageRecord } from './sqlite-message-record.js';
 
 interface GroupRecord {
@@ -173,15 +173,7 @@ function setClause(changes: Record<string, unknown>, columns: Record<string, str
 }
 
 export function createSqliteGroupRepository(db: SqliteHandle): GroupRepository {
-  const cache = new Map<string, SqliteStatement>();
-  const q = (sql: string): SqliteStatement => {
-    let stmt = cache.get(sql);
-    if (!stmt) {
-      stmt = db.prepare(sql);
-      cache.set(sql, stmt);
-    }
-    return stmt;
-  };
+  const q = statementCache(db);
   const c2cConversationKeyPrefix = 'C2C';
 
   return {

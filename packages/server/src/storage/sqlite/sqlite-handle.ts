@@ -17,6 +17,19 @@ export interface SqliteHandle {
   close(): void;
 }
 
+/** `q(sql)`: the statement for `sql`, prepared on first use and kept (SQLite parses each query once per connection). */
+export function statementCache(db: SqliteHandle): (sql: string) => SqliteStatement {
+  const cache = new Map<string, SqliteStatement>();
+  return (sql) => {
+    let stmt = cache.get(sql);
+    if (!stmt) {
+      stmt = db.prepare(sql);
+      cache.set(sql, stmt);
+    }
+    return stmt;
+  };
+}
+
 type SqliteCtor = new (filename: string, options?: { readonly?: boolean; fileMustExist?: boolean }) => SqliteHandle;
 
 /** Loads better-sqlite3 on demand (it is a native module; only the SQLite backend needs it). */

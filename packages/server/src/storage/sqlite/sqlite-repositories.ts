@@ -12,7 +12,7 @@ import type {
   UserConversationRow,
   UserRepository,
 } from '../storage.js';
-import type { SqliteHandle, SqliteStatement } from './sqlite-handle.js';
+import { statementCache, type SqliteHandle } from './sqlite-handle.js';
 import { createSqliteFileRepository } from './sqlite-file-repository.js';
 import { toMessage, type MessageRecord } from './sqlite-message-record.js';
 import { createSqliteGroupRepository } from './sqlite-group-repository.js';
@@ -115,25 +115,12 @@ function toState(r: StateRecord): ConversationState {
   return { convKey: r.conv_key, lastSeq: r.last_seq, lastTime: r.last_time, ordA: r.ord_a, ordB: r.ord_b };
 }
 
-/** Prepared statements, compiled once per connection. */
-class Statements {
-  private readonly cache = new Map<string, SqliteStatement>();
-  constructor(private readonly db: SqliteHandle) {}
-  get(sql: string): SqliteStatement {
-    let stmt = this.cache.get(sql);
-    if (!stmt) {
-      stmt = this.db.prepare(sql);
-      this.cache.set(sql, stmt);
-    }
-    return stmt;
-  }
-}
-
 /** SQL fragment: the message is visible to `?` (not hidden from them as its receiver). Binds one parameter. */
 const VISIBLE_TO = 'NOT (hidden_for_receiver = 1 AND receiver = ?)';
 
 export function createSqliteRepositories(db: SqliteHandle): StorageRepositories {
-  const s = new Statements(db);
+  // Prepared statements, compiled once per connection.
+  const s = { get: statementCache(db) };
 
   const users: UserRepository = {
     async ensure(userID, now) {
