@@ -241,7 +241,9 @@ export async function startServer(options: StartServerOptions = {}): Promise<Spa
     dataDir = tempDir;
   }
   const hard = hardFdLimit();
-  const command = [process.execPath, serverCliPath(), 'start', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn'];
+  // PARLEY_BENCH_SERVER_NODE_ARGS: extra node flags for the server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+  const nodeArgs = (process.env.PARLEY_BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const command = [process.execPath, ...nodeArgs, serverCliPath(), 'start', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn'];
   if (redis !== null) command.push('--processes', String(processes), '--redis-url', redis.url, '--redis-prefix', redis.prefix);
   const child = spawn('/bin/sh', ['-c', `${hard !== null && hard < Number.MAX_SAFE_INTEGER ? `ulimit -n ${hard}; ` : ''}exec "$@"`, 'parley-server', ...command], {
     env: {

@@ -3,18 +3,19 @@
  * per-transaction rollback inside a batch, durability across reopen, and the
  * read connection's view of committed data.
  */
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, readlinkSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { SqliteStorage, type StoredMessage } from '@parley/server';
+import { fdatasyncFile } from '../../src/storage/sqlite/wal-sync.js';
 
 let dir: string;
 let file: string;
 const opened: SqliteStorage[] = [];
 
-async function open(options: { maxBatch?: number } = {}): Promise<SqliteStorage> {
+async function open(options: { maxBatch?: number; fileSync?: (fd: number) => Promise<void> } = {}): Promise<SqliteStorage> {
   const storage = new SqliteStorage({ filename: file, ...options });
   opened.push(storage);
   await storage.migrate();
@@ -256,5 +257,92 @@ describe('SqliteStorage', () => {
       if (other.inTransaction) other.exec('ROLLBACK');
       other.close();
     }
+  });
+});
+
+/** A fileSync that really syncs, but only when the test lets it: it records every call and holds each until `release()`. */
+function gatedSync() {
+  const calls: Array<{ path: string; release: () => void }> = [];
+  const fileSync = (fd: number) =>
+    new Promise<void>((resolve, reject) => {
+      calls.push({ path: readlinkSync(`/proc/self/fd/${fd}`), release: () => fdatasyncFile(fd).then(resolve, reject) });
+    });
+  return { calls, fileSync };
+}
+
+const settledFlag = (promise: Promise<unknown>) => {
+  const state = { settled: false };
+  promise.then(
+    () => (state.settled = true),
+    () => (state.settled = true),
+  );
+  return state;
+};
+const turns = (n: number) => new Promise((r) => setTimeout(r, n));
+
+describe('SqliteStorage: commits are made durable off the event loop', () => {
+  it('a transaction settles only after an fdatasync of the WAL that started after its commit; the loop runs meanwhile', async () => {
+    const gate = gatedSync();
+    const storage = await open({ fileSync: gate.fileSync });
+    const first = append(storage, 'durable-1');
+    const flag = settledFlag(first);
+    let ticks = 0;
+    const interval = setInterval(() => ticks++, 2);
+    await turns(60);
+    clearInterval(interval);
+    expect(ticks).toBeGreaterThan(5);
+    expect(gate.calls).toHaveLength(1);
+    expect(gate.calls[0]!.path).toBe(`${file}-wal`);
+    expect(flag.settled).toBe(false);
+
+    // Sent while the first sync is held: they wait for it, then form the next batch with its own sync.
+    const later = [append(storage, 'durable-2'), append(storage, 'durable-3')];
+    const laterFlags = later.map(settledFlag);
+    await turns(20);
+    expect(gate.calls).toHaveLength(1);
+    gate.calls[0]!.release();
+    expect(await first).toBe(1);
+    await turns(20);
+    expect(gate.calls).toHaveLength(2);
+    expect(laterFlags.map((f) => f.settled)).toEqual([false, false]);
+    gate.calls[1]!.release();
+    expect(await Promise.all(later)).toEqual([2, 3]);
+  });
+
+  it('a failed fdatasync rejects its transactions and every later one (the kernel may have dropped the pages)', async () => {
+    let calls = 0;
+    const storage = await open({
+      fileSync: async () => {
+        calls++;
+        throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
+      },
+    });
+    await expect(append(storage, 'lost-1')).rejects.toThrow(/cannot be made durable.*-wal.*EIO/);
+    await expect(append(storage, 'lost-2')).rejects.toThrow(/cannot be made durable/);
+    await expect(storage.transaction((tx) => tx.users.ensure('carol', 1))).rejects.toThrow(/cannot be made durable/);
+    // The first failure is final: no further sync is attempted.
+    expect(calls).toBe(1);
+  });
+
+  it('close waits for the sync in flight, and what it covered survives reopen', async () => {
+    const gate = gatedSync();
+    const storage = await open({ fileSync: gate.fileSync });
+    const pending = append(storage, 'closing-1');
+    await turns(20);
+    const closing = storage.close();
+    const closeFlag = settledFlag(closing);
+    await turns(20);
+    expect(closeFlag.settled).toBe(false);
+    gate.calls[0]!.release();
+    await closing;
+    expect(await pending).toBe(1);
+    const reopened = await open();
+    expect((await reopened.messages.findByClientID('alice', 'closing-1'))?.seq).toBe(1);
+  });
+
+  it('the default sync is a real fdatasync: many concurrent transactions all settle', async () => {
+    const storage = await open();
+    const seqs = await Promise.all(Array.from({ length: 200 }, (_, i) => append(storage, `real-${i}`)));
+    expect(seqs).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
   });
 });
