@@ -180,6 +180,21 @@ export function encodeFrame(frame: ServerFrame | ClientFrame): string {
   return JSON.stringify(frame);
 }
 
+/**
+ * A response's `data` that is already JSON text, of shape `T` (a history page spliced from
+ * messages the server's storage rendered as JSON: no object per row, no second serialisation).
+ */
+export class EncodedData<T> {
+  /** Phantom: the shape the text encodes. */
+  declare readonly shape?: T;
+  constructor(readonly json: string) {}
+}
+
+/** The frame `encodeFrame({ cmd: 'res', id, code: 0, data })` gives, with `data` as JSON text. */
+export function encodeOkResponse(id: number, dataJson: string): string {
+  return `{"cmd":"res","id":${JSON.stringify(id)},"code":0,"data":${dataJson}}`;
+}
+
 /** Parses a server frame on the client; `null` if it is not one (clients ignore such input). */
 export function decodeServerFrame(raw: string): ServerFrame | null {
   let parsed: unknown;

@@ -13,7 +13,9 @@ import {
   ErrorCode,
   PROTOCOL_VERSION,
   WS_PATH,
+  EncodedData,
   decodeClientFrame,
+  encodeOkResponse,
   type ClientFrame,
   type ClientFrameOf,
   type LoginResult,
@@ -62,7 +64,8 @@ export interface GatewayServices extends GroupGatewayServices {
   files: FileService;
 }
 
-type Handler<K extends RequestCmd> = (connection: ClientConnection, frame: ClientFrameOf<K>) => Promise<ResponseData[K]>;
+/** A command's handler: its answer's data, or that data already serialised (history pages). */
+type Handler<K extends RequestCmd> = (connection: ClientConnection, frame: ClientFrameOf<K>) => Promise<ResponseData[K] | EncodedData<ResponseData[K]>>;
 
 const VIOLATION_WINDOW_MS = 10_000;
 
@@ -223,7 +226,8 @@ export class Gateway {
     connection.inFlight++;
     this.dispatch(connection, frame)
       .then((data) => {
-        connection.send({ cmd: 'res', id: frame.id, code: 0, data } as never);
+        if (data instanceof EncodedData) connection.sendRaw(encodeOkResponse(frame.id, data.json));
+        else connection.send({ cmd: 'res', id: frame.id, code: 0, data } as never);
       })
       .catch((err: unknown) => {
         const { code, message } = this.toError(err, connection, frame.cmd);
@@ -243,7 +247,7 @@ export class Gateway {
       });
   }
 
-  private dispatch(connection: ClientConnection, frame: ClientFrame): Promise<ResponseData[RequestCmd]> {
+  private dispatch(connection: ClientConnection, frame: ClientFrame): Promise<ResponseData[RequestCmd] | EncodedData<ResponseData[RequestCmd]>> {
     const handler = this.handlers[frame.cmd] as Handler<RequestCmd>;
     return handler(connection, frame);
   }

@@ -1,6 +1,6 @@
 /** Builds a user's view of a conversation from storage rows. Unread is derived from sequences, never stored. */
-import type { WireConversation, WireMessage, WireProfileSummary } from '@parley/protocol';
-import type { ConversationState, StorageRepositories, StoredMessage, UserConversationRow } from '../storage/storage.js';
+import { EncodedData, type ListMessagesResult, type WireConversation, type WireMessage, type WireProfileSummary } from '@parley/protocol';
+import type { ConversationState, StorageRepositories, StoredMessage, UserConversationRow, WireMessageJson } from '../storage/storage.js';
 
 /** Strips storage-only fields: the exact object the wire carries. */
 export function toWire(m: StoredMessage): WireMessage {
@@ -24,6 +24,15 @@ export function toWire(m: StoredMessage): WireMessage {
     onlineOnly: m.onlineOnly,
     ...(m.conversationType === 'GROUP' ? { nameCard: m.nameCard ?? '' } : {}),
   };
+}
+
+/**
+ * A `msg.list` answer from a newest-first page of messages the storage rendered as wire JSON,
+ * fetched with one more than `limit` to tell whether anything older is left.
+ */
+export function encodeMessagePage(newestFirst: readonly WireMessageJson[], limit: number): EncodedData<ListMessagesResult> {
+  const page = newestFirst.slice(0, limit).reverse();
+  return new EncodedData(`{"messages":[${page.map((m) => m.json).join(',')}],"isCompleted":${newestFirst.length <= limit}}`);
 }
 
 function summary(userID: string, profile: { nick: string; avatar: string }): WireProfileSummary {

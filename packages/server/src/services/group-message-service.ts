@@ -8,6 +8,7 @@
  */
 import {
   ErrorCode,
+  EncodedData,
   encodeFrame,
   parseConversationID,
   type ListMessagesResult,
@@ -23,6 +24,7 @@ import { type Clock, nowSeconds } from './clock.js';
 import { assertValidBody } from './element-rules.js';
 import { rulesFor } from './group-rules.js';
 import type { GroupService } from './group-service.js';
+import { encodeMessagePage } from './conversation-views.js';
 import { buildGroupConversation, effectiveRole, historyFloor, toGroupWire } from './group-views.js';
 import type { Caller, MessagingLimits } from './message-service.js';
 import type { ProfileCache } from './profile-cache.js';
@@ -86,13 +88,14 @@ export class GroupMessageService {
     return { message, duplicate: false };
   }
 
-  async list(caller: Caller, conversationID: string, beforeSeq: number | undefined, count: number | undefined): Promise<ListMessagesResult> {
+  /** A history page, already serialised (the storage renders each message's wire JSON). */
+  async list(caller: Caller, conversationID: string, beforeSeq: number | undefined, count: number | undefined): Promise<EncodedData<ListMessagesResult>> {
     const group = await this.requireGroup(this.storage, this.groupIDOf(conversationID));
-    if (!rulesFor(group.type).storesHistory) return { messages: [], isCompleted: true };
+    if (!rulesFor(group.type).storesHistory) return encodeMessagePage([], 0);
     const member = await this.requireMember(this.storage, group, caller);
     const limit = Math.min(count ?? this.limits.pageSize, this.limits.pageSize);
-    const newestFirst = await this.storage.groups.listBefore(group.groupID, beforeSeq ?? null, historyFloor(group, member), limit + 1);
-    return { messages: newestFirst.slice(0, limit).reverse().map(toGroupWire), isCompleted: newestFirst.length <= limit };
+    const newestFirst = await this.storage.groups.listBeforeWire(group.groupID, beforeSeq ?? null, historyFloor(group, member), limit + 1);
+    return encodeMessagePage(newestFirst, limit);
   }
 
   async pull(caller: Caller, conversationID: string, afterSeq: number, limit: number | undefined): Promise<PullMessagesResult> {

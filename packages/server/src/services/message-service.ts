@@ -11,6 +11,7 @@
 import {
   ErrorCode,
   c2cConversationID,
+  EncodedData,
   encodeFrame,
   isValidUserID,
   parseConversationID,
@@ -24,7 +25,7 @@ import {
 import type { Broker } from '../cluster/broker.js';
 import { c2cKey, type Storage, type StorageRepositories, type StoredMessage } from '../storage/storage.js';
 import { type Clock, nowSeconds } from './clock.js';
-import { buildConversationView, peerOrd, toWire } from './conversation-views.js';
+import { buildConversationView, encodeMessagePage, peerOrd, toWire } from './conversation-views.js';
 import { ServiceError } from './service-error.js';
 import { assertValidBody } from './element-rules.js';
 import type { ProfileCache, ProfileFacts } from './profile-cache.js';
@@ -139,14 +140,14 @@ export class MessageService {
     return { message, duplicate: result.duplicate };
   }
 
-  async list(userID: string, conversationID: string, beforeSeq: number | undefined, count: number | undefined): Promise<ListMessagesResult> {
+  /** A history page, already serialised (the storage renders each message's wire JSON). */
+  async list(userID: string, conversationID: string, beforeSeq: number | undefined, count: number | undefined): Promise<EncodedData<ListMessagesResult>> {
     const peer = this.c2cPeer(conversationID);
     const convKey = c2cKey(userID, peer);
     const row = await this.storage.conversations.getUserConversation(userID, conversationID);
     const limit = Math.min(count ?? this.limits.pageSize, this.limits.pageSize);
-    const newestFirst = await this.storage.messages.listBefore(convKey, beforeSeq ?? null, row?.clearedSeq ?? 0, limit + 1, userID);
-    const page = newestFirst.slice(0, limit).reverse().map(toWire);
-    return { messages: page, isCompleted: newestFirst.length <= limit };
+    const newestFirst = await this.storage.messages.listBeforeWire(convKey, beforeSeq ?? null, row?.clearedSeq ?? 0, limit + 1, userID);
+    return encodeMessagePage(newestFirst, limit);
   }
 
   async pull(userID: string, conversationID: string, afterSeq: number, limit: number | undefined): Promise<PullMessagesResult> {

@@ -5,7 +5,7 @@
  * Part of `StorageRepositories` as `groups`.
  */
 import type { WireGroupRole, WireGroupType, WireJoinOption, WireKeyValue, WireRemindType } from '@parley/protocol';
-import type { StoredMessage } from './storage.js';
+import type { StoredMessage, WireMessageJson } from './storage.js';
 
 export interface GroupRow {
   groupID: string;
@@ -150,6 +150,8 @@ export interface GroupRepository {
   findBySender(sender: string, messageID: string): Promise<StoredMessage | null>;
   /** Newest-first: seq < beforeSeq (if given), seq > minSeqExclusive. */
   listBefore(groupID: string, beforeSeq: number | null, minSeqExclusive: number, limit: number): Promise<StoredMessage[]>;
+  /** `listBefore`, each message as its wire JSON (the history page path). */
+  listBeforeWire(groupID: string, beforeSeq: number | null, minSeqExclusive: number, limit: number): Promise<WireMessageJson[]>;
   /** Oldest-first: seq > afterSeq. */
   listAfter(groupID: string, afterSeq: number, limit: number): Promise<StoredMessage[]>;
   /** Newest message with seq > minSeqExclusive. */

@@ -10,6 +10,16 @@ import type { WireMessage, WireProfile } from '@parley/protocol';
 import type { GroupBanRepository, GroupRepository } from './group-repository.js';
 import type { FileRepository } from './file-records.js';
 
+/**
+ * A message rendered by the storage as JSON text: `JSON.parse(json)` deep-equals the service's
+ * `toWire(message)` (`toGroupWire` for group messages). History pages are answered from these
+ * without building an object per row or serialising it again.
+ */
+export interface WireMessageJson {
+  seq: number;
+  json: string;
+}
+
 /** A stored message: the wire shape plus the keys storage needs. */
 export interface StoredMessage extends WireMessage {
   /** Canonical conversation key shared by both participants (see `c2cKey`). */
@@ -87,6 +97,8 @@ export interface MessageRepository {
    * `viewer` (optional): leave out messages hidden from that user as their receiver.
    */
   listBefore(convKey: string, beforeSeq: number | null, minSeqExclusive: number, limit: number, viewer?: string): Promise<StoredMessage[]>;
+  /** `listBefore`, each message as its wire JSON (the history page path). */
+  listBeforeWire(convKey: string, beforeSeq: number | null, minSeqExclusive: number, limit: number, viewer?: string): Promise<WireMessageJson[]>;
   /** Oldest-first: seq > afterSeq; `viewer` as in `listBefore`. */
   listAfter(convKey: string, afterSeq: number, limit: number, viewer?: string): Promise<StoredMessage[]>;
   /** Newest message with seq > minSeqExclusive, or null; `viewer` as in `listBefore`. */

@@ -1,9 +1,9 @@
 /** SQLite implementation of the group port (group-repository.ts). Synchronous underneath, async at the port. */
 import type { WireGroupRole, WireGroupType, WireJoinOption, WireKeyValue, WirePriority, WireRemindType } from '@parley/protocol';
 import { groupKey, type GroupApplicationRow, type GroupMemberRow, type GroupRepository, type GroupRow } from '../group-repository.js';
-import type { StoredMessage } from '../storage.js';
+import type { StoredMessage, WireMessageJson } from '../storage.js';
 import { statementCache, type SqliteHandle } from './sqlite-handle.js';
-import { toMessage, type MessageRecord } from './sqlite-message-record.js';
+import { toMessage, WIRE_JSON_SQL, type MessageRecord } from './sqlite-message-record.js';
 
 interface GroupRecord {
   group_id: string;
@@ -411,6 +411,14 @@ export function createSqliteGroupRepository(db: SqliteHandle): GroupRepository {
         limit,
       ) as MessageRecord[];
       return rows.map(toMessage);
+    },
+    async listBeforeWire(groupID, beforeSeq, minSeqExclusive, limit) {
+      return q(`SELECT seq, ${WIRE_JSON_SQL} AS json FROM messages WHERE conv_key = ? AND seq < ? AND seq > ? ORDER BY seq DESC LIMIT ?`).all(
+        groupKey(groupID),
+        beforeSeq ?? Number.MAX_SAFE_INTEGER,
+        minSeqExclusive,
+        limit,
+      ) as WireMessageJson[];
     },
     async listAfter(groupID, afterSeq, limit) {
       const rows = q('SELECT * FROM messages WHERE conv_key = ? AND seq > ? ORDER BY seq ASC LIMIT ?').all(groupKey(groupID), afterSeq, limit) as MessageRecord[];

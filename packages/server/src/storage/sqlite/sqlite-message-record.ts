@@ -1,4 +1,4 @@
-/** The `messages` row as SQLite returns it, and its mapping to a StoredMessage (C2C and group alike). */
+/** The `messages` row as SQLite returns it, its mapping to a StoredMessage, and its rendering as wire JSON in SQL (C2C and group alike). */
 import type { WirePriority } from '@parley/protocol';
 import type { StoredMessage } from '../storage.js';
 
@@ -53,3 +53,22 @@ export function toMessage(r: MessageRecord): StoredMessage {
   if (message.conversationType === 'GROUP') message.nameCard = r.name_card ?? '';
   return message;
 }
+
+/**
+ * SQL that renders a `messages` row as its WireMessage JSON: the twin of the services'
+ * `toWire(toMessage(row))` (with `nameCard` for group messages, as `toGroupWire`), same keys
+ * in the same order. Text goes through `json_quote`; integers print as JSON integers; the payload
+ * column is JSON text written by `JSON.stringify`, so it is spliced in as it is. A property test
+ * (test/storage/wire-json.test.ts) holds the two renderings equal.
+ */
+export const WIRE_JSON_SQL = `'{"ID":' || json_quote(id)
+  || ',"conversationType":' || CASE conv_type WHEN 'GROUP' THEN '"GROUP"' ELSE '"C2C"' END
+  || ',"from":' || json_quote(sender) || ',"to":' || json_quote(receiver)
+  || ',"seq":' || seq || ',"time":' || time || ',"clientTime":' || client_time || ',"random":' || random
+  || ',"type":' || json_quote(type) || ',"payload":' || payload
+  || ',"cloudCustomData":' || json_quote(cloud_custom_data) || ',"priority":' || json_quote(priority)
+  || ',"nick":' || json_quote(nick) || ',"avatar":' || json_quote(avatar)
+  || ',"isRevoked":' || CASE revoked WHEN 1 THEN 'true' ELSE 'false' END || ',"revoker":' || json_quote(revoker)
+  || ',"onlineOnly":false'
+  || CASE conv_type WHEN 'GROUP' THEN ',"nameCard":' || json_quote(coalesce(name_card, '')) ELSE '' END
+  || '}'`;

@@ -11,10 +11,11 @@ import type {
   StoredMessage,
   UserConversationRow,
   UserRepository,
+  WireMessageJson,
 } from '../storage.js';
 import { statementCache, type SqliteHandle } from './sqlite-handle.js';
 import { createSqliteFileRepository } from './sqlite-file-repository.js';
-import { toMessage, type MessageRecord } from './sqlite-message-record.js';
+import { toMessage, WIRE_JSON_SQL, type MessageRecord } from './sqlite-message-record.js';
 import { createSqliteGroupRepository } from './sqlite-group-repository.js';
 import { createSqliteGroupBanRepository } from './sqlite-group-ban-repository.js';
 
@@ -176,6 +177,11 @@ export function createSqliteRepositories(db: SqliteHandle): StorageRepositories 
         .get(`SELECT * FROM messages WHERE conv_key = ? AND seq < ? AND seq > ? AND ${VISIBLE_TO} ORDER BY seq DESC LIMIT ?`)
         .all(convKey, beforeSeq ?? Number.MAX_SAFE_INTEGER, minSeqExclusive, viewer, limit) as MessageRecord[];
       return rows.map(toMessage);
+    },
+    async listBeforeWire(convKey, beforeSeq, minSeqExclusive, limit, viewer = '') {
+      return s
+        .get(`SELECT seq, ${WIRE_JSON_SQL} AS json FROM messages WHERE conv_key = ? AND seq < ? AND seq > ? AND ${VISIBLE_TO} ORDER BY seq DESC LIMIT ?`)
+        .all(convKey, beforeSeq ?? Number.MAX_SAFE_INTEGER, minSeqExclusive, viewer, limit) as WireMessageJson[];
     },
     async listAfter(convKey, afterSeq, limit, viewer = '') {
       const rows = s
