@@ -1,5 +1,5 @@
 /** Builds a user's view of a conversation from storage rows. Unread is derived from sequences, never stored. */
-import { EncodedData, type ListMessagesResult, type WireConversation, type WireMessage, type WireProfileSummary } from '@parley/protocol';
+import { EncodedData, type ListMessagesResult, type PullMessagesResult, type WireConversation, type WireMessage, type WireProfileSummary } from '@parley/protocol';
 import type { ConversationState, StorageRepositories, StoredMessage, UserConversationRow, WireMessageJson } from '../storage/storage.js';
 
 /** Strips storage-only fields: the exact object the wire carries. */
@@ -33,6 +33,19 @@ export function toWire(m: StoredMessage): WireMessage {
 export function encodeMessagePage(newestFirst: readonly WireMessageJson[], limit: number): EncodedData<ListMessagesResult> {
   const page = newestFirst.slice(0, limit).reverse();
   return new EncodedData(`{"messages":[${page.map((m) => m.json).join(',')}],"isCompleted":${newestFirst.length <= limit}}`);
+}
+
+/**
+ * A `msg.pull` answer from an oldest-first run of messages after `from` (one more than `max`
+ * fetched to tell `hasMore`). Without more, `upToSeq` reaches the conversation's `lastSeq`: the
+ * seqs of messages hidden from this user are covered too, so they are not taken for a gap.
+ */
+export function encodePullPage(oldestFirst: readonly WireMessageJson[], max: number, from: number, lastSeq: number): EncodedData<PullMessagesResult> {
+  const hasMore = oldestFirst.length > max;
+  const page = oldestFirst.slice(0, max);
+  const lastReturned = page.at(-1)?.seq ?? from;
+  const upToSeq = hasMore ? lastReturned : Math.max(lastReturned, lastSeq, from);
+  return new EncodedData(`{"messages":[${page.map((m) => m.json).join(',')}],"upToSeq":${upToSeq},"hasMore":${hasMore}}`);
 }
 
 function summary(userID: string, profile: { nick: string; avatar: string }): WireProfileSummary {

@@ -24,7 +24,7 @@ import { type Clock, nowSeconds } from './clock.js';
 import { assertValidBody } from './element-rules.js';
 import { rulesFor } from './group-rules.js';
 import type { GroupService } from './group-service.js';
-import { encodeMessagePage } from './conversation-views.js';
+import { encodeMessagePage, encodePullPage } from './conversation-views.js';
 import { buildGroupConversation, effectiveRole, historyFloor, toGroupWire } from './group-views.js';
 import type { Caller, MessagingLimits } from './message-service.js';
 import type { ProfileCache } from './profile-cache.js';
@@ -98,17 +98,15 @@ export class GroupMessageService {
     return encodeMessagePage(newestFirst, limit);
   }
 
-  async pull(caller: Caller, conversationID: string, afterSeq: number, limit: number | undefined): Promise<PullMessagesResult> {
+  /** Messages after `afterSeq` (gap fill), already serialised. */
+  async pull(caller: Caller, conversationID: string, afterSeq: number, limit: number | undefined): Promise<EncodedData<PullMessagesResult>> {
     const group = await this.requireGroup(this.storage, this.groupIDOf(conversationID));
-    if (!rulesFor(group.type).storesHistory) return { messages: [], upToSeq: afterSeq, hasMore: false };
+    if (!rulesFor(group.type).storesHistory) return encodePullPage([], 0, afterSeq, afterSeq);
     const member = await this.requireMember(this.storage, group, caller);
     const max = Math.min(limit ?? 100, 100);
     const from = Math.max(afterSeq, historyFloor(group, member));
-    const found = await this.storage.groups.listAfter(group.groupID, from, max + 1);
-    const hasMore = found.length > max;
-    const messages = found.slice(0, max).map(toGroupWire);
-    const lastReturned = messages.at(-1)?.seq ?? from;
-    return { messages, upToSeq: hasMore ? lastReturned : Math.max(lastReturned, group.lastSeq, from), hasMore };
+    const found = await this.storage.groups.listAfterWire(group.groupID, from, max + 1);
+    return encodePullPage(found, max, from, group.lastSeq);
   }
 
   /** Marks the group read up to `upToSeq` (default: everything); the user's other connections get push.group-read. No one else is told. */

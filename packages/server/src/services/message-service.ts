@@ -25,7 +25,7 @@ import {
 import type { Broker } from '../cluster/broker.js';
 import { c2cKey, type Storage, type StorageRepositories, type StoredMessage } from '../storage/storage.js';
 import { type Clock, nowSeconds } from './clock.js';
-import { buildConversationView, encodeMessagePage, peerOrd, toWire } from './conversation-views.js';
+import { buildConversationView, encodeMessagePage, encodePullPage, peerOrd, toWire } from './conversation-views.js';
 import { ServiceError } from './service-error.js';
 import { assertValidBody } from './element-rules.js';
 import type { ProfileCache, ProfileFacts } from './profile-cache.js';
@@ -150,7 +150,8 @@ export class MessageService {
     return encodeMessagePage(newestFirst, limit);
   }
 
-  async pull(userID: string, conversationID: string, afterSeq: number, limit: number | undefined): Promise<PullMessagesResult> {
+  /** Messages after `afterSeq` (gap fill), already serialised. */
+  async pull(userID: string, conversationID: string, afterSeq: number, limit: number | undefined): Promise<EncodedData<PullMessagesResult>> {
     const peer = this.c2cPeer(conversationID);
     const convKey = c2cKey(userID, peer);
     const max = Math.min(limit ?? 100, 100);
@@ -158,12 +159,8 @@ export class MessageService {
     const row = await this.storage.conversations.getUserConversation(userID, conversationID);
     const from = Math.max(afterSeq, row?.clearedSeq ?? 0);
     // Messages hidden from this user are skipped, but upToSeq still covers their seqs (no false gap).
-    const found = await this.storage.messages.listAfter(convKey, from, max + 1, userID);
-    const hasMore = found.length > max;
-    const messages = found.slice(0, max).map(toWire);
-    const lastReturned = messages.at(-1)?.seq ?? from;
-    const upToSeq = hasMore ? lastReturned : Math.max(lastReturned, state?.lastSeq ?? 0, from);
-    return { messages, upToSeq, hasMore };
+    const found = await this.storage.messages.listAfterWire(convKey, from, max + 1, userID);
+    return encodePullPage(found, max, from, state?.lastSeq ?? 0);
   }
 
   /** Marks the conversation read up to `upToSeq` (default: everything) and notifies the peer and the user's other instances. */

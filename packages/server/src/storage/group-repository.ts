@@ -154,6 +154,8 @@ export interface GroupRepository {
   listBeforeWire(groupID: string, beforeSeq: number | null, minSeqExclusive: number, limit: number): Promise<WireMessageJson[]>;
   /** Oldest-first: seq > afterSeq. */
   listAfter(groupID: string, afterSeq: number, limit: number): Promise<StoredMessage[]>;
+  /** `listAfter`, each message as its wire JSON (the gap-fill path). */
+  listAfterWire(groupID: string, afterSeq: number, limit: number): Promise<WireMessageJson[]>;
   /** Newest message with seq > minSeqExclusive. */
   lastMessage(groupID: string, minSeqExclusive: number): Promise<StoredMessage | null>;
   markRevoked(groupID: string, seq: number, revoker: string, time: number): Promise<void>;

@@ -101,6 +101,8 @@ export interface MessageRepository {
   listBeforeWire(convKey: string, beforeSeq: number | null, minSeqExclusive: number, limit: number, viewer?: string): Promise<WireMessageJson[]>;
   /** Oldest-first: seq > afterSeq; `viewer` as in `listBefore`. */
   listAfter(convKey: string, afterSeq: number, limit: number, viewer?: string): Promise<StoredMessage[]>;
+  /** `listAfter`, each message as its wire JSON (the gap-fill path). */
+  listAfterWire(convKey: string, afterSeq: number, limit: number, viewer?: string): Promise<WireMessageJson[]>;
   /** Newest message with seq > minSeqExclusive, or null; `viewer` as in `listBefore`. */
   last(convKey: string, minSeqExclusive: number, viewer?: string): Promise<StoredMessage | null>;
   markRevoked(convKey: string, seq: number, revoker: string, time: number): Promise<void>;

@@ -1,9 +1,10 @@
 /**
- * History pages are answered from JSON that SQLite renders (WIRE_JSON_SQL), not from row
+ * History pages and gap fills are answered from JSON that SQLite renders (WIRE_JSON_SQL), not from row
  * objects serialised in JavaScript. Property: for any stored message, C2C or group, revoked or
  * not, the storage's JSON is exactly what the object path gives — JSON.stringify of the
  * service's toWire / toGroupWire of the row read back — and both paths return the same messages
- * in the same order for any page bounds and viewer.
+ * in the same order for any page bounds and viewer, newest first (msg.list) and oldest first
+ * after a seq (msg.pull).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -88,6 +89,9 @@ describe('history pages rendered as JSON by SQLite', () => {
         const rendered = await storage.messages.listBeforeWire(convKey, beforeSeq, floor, limit, viewer);
         expect(rendered.map((r) => r.seq)).toEqual(objects.map((m) => m.seq));
         expect(rendered.map((r) => r.json)).toEqual(objects.map((m) => JSON.stringify(toWire(m))));
+        // The gap-fill direction (msg.pull): oldest first after a seq.
+        const after = await storage.messages.listAfterWire(convKey, floor, limit, viewer);
+        expect(after.map((r) => r.json)).toEqual((await storage.messages.listAfter(convKey, floor, limit, viewer)).map((m) => JSON.stringify(toWire(m))));
       }),
       { numRuns: 150 },
     );
@@ -107,6 +111,8 @@ describe('history pages rendered as JSON by SQLite', () => {
         const rendered = await storage.groups.listBeforeWire(groupID, beforeSeq, floor, limit);
         expect(rendered.map((r) => r.seq)).toEqual(objects.map((m) => m.seq));
         expect(rendered.map((r) => r.json)).toEqual(objects.map((m) => JSON.stringify(toGroupWire(m))));
+        const after = await storage.groups.listAfterWire(groupID, floor, limit);
+        expect(after.map((r) => r.json)).toEqual((await storage.groups.listAfter(groupID, floor, limit)).map((m) => JSON.stringify(toGroupWire(m))));
       }),
       { numRuns: 150 },
     );

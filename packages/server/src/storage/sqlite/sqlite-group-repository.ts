@@ -424,6 +424,13 @@ export function createSqliteGroupRepository(db: SqliteHandle): GroupRepository {
       const rows = q('SELECT * FROM messages WHERE conv_key = ? AND seq > ? ORDER BY seq ASC LIMIT ?').all(groupKey(groupID), afterSeq, limit) as MessageRecord[];
       return rows.map(toMessage);
     },
+    async listAfterWire(groupID, afterSeq, limit) {
+      return q(`SELECT seq, ${WIRE_JSON_SQL} AS json FROM messages WHERE conv_key = ? AND seq > ? ORDER BY seq ASC LIMIT ?`).all(
+        groupKey(groupID),
+        afterSeq,
+        limit,
+      ) as WireMessageJson[];
+    },
     async lastMessage(groupID, minSeqExclusive) {
       const r = q('SELECT * FROM messages WHERE conv_key = ? AND seq > ? ORDER BY seq DESC LIMIT 1').get(groupKey(groupID), minSeqExclusive) as
         | MessageRecord

@@ -189,6 +189,11 @@ export function createSqliteRepositories(db: SqliteHandle): StorageRepositories 
         .all(convKey, afterSeq, viewer, limit) as MessageRecord[];
       return rows.map(toMessage);
     },
+    async listAfterWire(convKey, afterSeq, limit, viewer = '') {
+      return s
+        .get(`SELECT seq, ${WIRE_JSON_SQL} AS json FROM messages WHERE conv_key = ? AND seq > ? AND ${VISIBLE_TO} ORDER BY seq ASC LIMIT ?`)
+        .all(convKey, afterSeq, viewer, limit) as WireMessageJson[];
+    },
     async last(convKey, minSeqExclusive, viewer = '') {
       const r = s.get(`SELECT * FROM messages WHERE conv_key = ? AND seq > ? AND ${VISIBLE_TO} ORDER BY seq DESC LIMIT 1`).get(convKey, minSeqExclusive, viewer) as
         | MessageRecord
