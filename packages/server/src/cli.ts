@@ -22,7 +22,6 @@ Options (environment variable in brackets):
   --host H                 [PARLEY_HOST]                   default 127.0.0.1
   --port N                 [PARLEY_PORT]                   default 8080
   --data-dir D             [PARLEY_DATA_DIR]               default ./data
-  --sqlite-prewarm-mb N    [PARLEY_SQLITE_PREWARM_MB]      read up to N MiB of the database into the page cache at start (default a quarter of RAM; 0 = off)
   --sdkappid N             [PARLEY_SDKAPPID]               default: generated on first start
   --secret-key K           [PARLEY_SECRET_KEY]             default: generated on first start
   --max-body-bytes N       [PARLEY_MAX_BODY_BYTES]         default 12288

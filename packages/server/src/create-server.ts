@@ -2,7 +2,6 @@
  * The composition root: config → storage → broker → services → gateway → HTTP.
  * The only place that knows every concrete implementation.
  */
-import cluster from 'node:cluster';
 import type { Server as HttpServer } from 'node:http';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -31,7 +30,6 @@ import { MessageService } from './services/message-service.js';
 import { ProfileCache } from './services/profile-cache.js';
 import { ProfileService } from './services/profile-service.js';
 import { RelationshipService } from './services/relationship-service.js';
-import { startPrewarm } from './storage/sqlite/prewarm.js';
 import { SqliteStorage } from './storage/sqlite/sqlite-storage.js';
 import type { Storage } from './storage/storage.js';
 
@@ -82,11 +80,6 @@ export async function createServer(options: CreateServerOptions = {}): Promise<P
 
   const storage = options.storage ?? new SqliteStorage({ filename: config.sqlitePath });
   await storage.migrate();
-  // A cluster's primary warms the file once for all its node processes (cluster/processes.ts).
-  const prewarm =
-    options.storage === undefined && !cluster.isWorker
-      ? startPrewarm(config.sqlitePath, config.sqlitePrewarmMB, (done) => log.info({ file: config.sqlitePath, ...done }, 'database file read into the page cache'))
-      : null;
   // Alone, deliveries stay in process; with a Redis URL this node joins the others sharing it.
   const broker =
     options.broker ?? (config.redisUrl !== null ? await RedisBroker.connect({ url: config.redisUrl, prefix: config.redisPrefix, log }) : new LocalBroker());
@@ -210,7 +203,6 @@ export async function createServer(options: CreateServerOptions = {}): Promise<P
       await app.close();
       await files.close();
       await broker.close();
-      await prewarm?.stop();
       await storage.close();
     },
   };

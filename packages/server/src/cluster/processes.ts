@@ -7,7 +7,6 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import { sqliteFileOf, type ServerConfig } from '../config/config.js';
-import { startPrewarm } from '../storage/sqlite/prewarm.js';
 import { SqliteStorage } from '../storage/sqlite/sqlite-storage.js';
 
 /** What a worker tells the primary once it listens. */
@@ -39,14 +38,9 @@ export interface ClusterHandle {
  * line. Their own `start` sees `cluster.isWorker` and serves.
  */
 export async function startPrimary(config: ServerConfig, log: (line: string) => void): Promise<ClusterHandle> {
-  const file = sqliteFileOf(config);
-  const storage = new SqliteStorage({ filename: file });
+  const storage = new SqliteStorage({ filename: sqliteFileOf(config) });
   await storage.migrate();
   await storage.close();
-  // Once for all node processes: they share the file and the machine's page cache.
-  const prewarm = startPrewarm(file, config.sqlitePrewarmMB, (done) =>
-    log(`database file read into the page cache: ${done.megabytes} MiB in ${done.ms} ms${done.stopped ? ' (stopped early)' : ''}`),
-  );
 
   let stopping = false;
   const started = new Map<Worker, number>();
@@ -94,7 +88,6 @@ export async function startPrimary(config: ServerConfig, log: (line: string) => 
     listening,
     async stop() {
       stopping = true;
-      await prewarm?.stop();
       const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
       await Promise.all(
         workers.map(

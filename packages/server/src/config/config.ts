@@ -3,7 +3,6 @@
  * flags. Validated once at start; an invalid value fails with a message that
  * names the setting and what to fix.
  */
-import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import { isValidUserID, type WireGroupType } from '@parley/protocol';
 
@@ -16,12 +15,6 @@ export interface ServerConfig {
   dataDir: string;
   /** Storage location: a file path, or ":memory:" for tests. Default `<dataDir>/parley.db`. */
   sqlitePath: string;
-  /**
-   * At startup, read up to this many MiB of the SQLite file into the OS page cache, in the
-   * background (history reads of a restarted server then find their pages in memory); 0 = off.
-   * Env PARLEY_SQLITE_PREWARM_MB, flag --sqlite-prewarm-mb. Default a quarter of the machine's RAM.
-   */
-  sqlitePrewarmMB: number;
   /** App identity. Env PARLEY_SDKAPPID / PARLEY_SECRET_KEY; generated on first start when both are unset. */
   sdkAppID: number | null;
   secretKey: string | null;
@@ -109,7 +102,6 @@ export function defaultConfig(): ServerConfig {
     port: 8080,
     dataDir: './data',
     sqlitePath: '',
-    sqlitePrewarmMB: Math.floor(totalmem() / 4 / 2 ** 20),
     sdkAppID: null,
     secretKey: null,
     maxBodyBytes: 12 * 1024,
@@ -150,7 +142,6 @@ const SETTINGS: Array<{ key: Key; env: string; flag: string; parse: (raw: string
   { key: 'host', env: 'PARLEY_HOST', flag: '--host', parse: (raw, name) => nonEmpty(raw, name) },
   { key: 'port', env: 'PARLEY_PORT', flag: '--port', parse: (raw, name) => integer(raw, name, 0, 65535) },
   { key: 'dataDir', env: 'PARLEY_DATA_DIR', flag: '--data-dir', parse: (raw, name) => nonEmpty(raw, name) },
-  { key: 'sqlitePrewarmMB', env: 'PARLEY_SQLITE_PREWARM_MB', flag: '--sqlite-prewarm-mb', parse: (raw, name) => integer(raw, name, 0, 2 ** 31) },
   { key: 'sdkAppID', env: 'PARLEY_SDKAPPID', flag: '--sdkappid', parse: (raw, name) => integer(raw, name, 1, 2 ** 32 - 1) },
   { key: 'secretKey', env: 'PARLEY_SECRET_KEY', flag: '--secret-key', parse: (raw, name) => nonEmpty(raw, name) },
   { key: 'maxBodyBytes', env: 'PARLEY_MAX_BODY_BYTES', flag: '--max-body-bytes', parse: (raw, name) => integer(raw, name, 256, 1024 * 1024) },
