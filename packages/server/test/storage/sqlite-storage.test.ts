@@ -340,6 +340,21 @@ describe('SqliteStorage: commits are made durable off the event loop', () => {
     expect((await reopened.messages.findByClientID('alice', 'closing-1'))?.seq).toBe(1);
   });
 
+  it('a database without a WAL (:memory:) commits with synchronous=FULL and never calls the sync', async () => {
+    let calls = 0;
+    const memory = new SqliteStorage({
+      filename: ':memory:',
+      fileSync: async () => {
+        calls++;
+      },
+    });
+    opened.push(memory);
+    await memory.migrate();
+    expect(await memory.transaction((tx) => tx.users.ensure('dora', 1))).toBeUndefined();
+    expect(await memory.users.exists('dora')).toBe(true);
+    expect(calls).toBe(0);
+  });
+
   it('the default sync is a real fdatasync: many concurrent transactions all settle', async () => {
     const storage = await open();
     const seqs = await Promise.all(Array.from({ length: 200 }, (_, i) => append(storage, `real-${i}`)));

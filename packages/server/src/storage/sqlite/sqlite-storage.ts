@@ -65,14 +65,16 @@ export class SqliteStorage implements Storage {
   private flushing: Promise<void> | null = null;
   private closed = false;
   private lastBusyAt = 0;
-  /** Set by migrate() for a file database: commits are made durable off the event loop. */
+  /** Set by migrate() for a file database in WAL mode: commits are made durable off the event loop. */
   private walSync: WalSync | null = null;
+  private readonly walMode: boolean;
 
   constructor(private readonly config: SqliteStorageConfig) {
     this.maxBatch = config.maxBatch ?? 512;
     if (config.filename !== ':memory:') mkdirSync(dirname(config.filename), { recursive: true });
     this.writer = openSqlite(config.filename);
-    this.writer.pragma('journal_mode = WAL');
+    // SQLite answers with the mode it is in: a file system without shared memory keeps 'delete'.
+    this.walMode = journalModeOf(this.writer.pragma('journal_mode = WAL')) === 'wal';
     this.writer.pragma('synchronous = FULL');
     this.writer.pragma('busy_timeout = 5000');
     this.writeRepos = createSqliteRepositories(this.writer);
@@ -113,8 +115,9 @@ export class SqliteStorage implements Storage {
     }
     // From here on a busy write lock is retried by flush() on a timer, never slept on.
     this.writer.pragma('busy_timeout = 0');
-    if (this.config.filename !== ':memory:' && !this.walSync) {
+    if (this.walMode && !this.walSync) {
       // COMMIT no longer fsyncs on the event loop; WalSync does it before anything settles.
+      // (Without WAL there is no append-only log to sync: the writer stays synchronous=FULL.)
       this.writer.pragma('synchronous = NORMAL');
       this.walSync = new WalSync(`${this.config.filename}-wal`, this.config.fileSync);
     }
@@ -236,6 +239,12 @@ export class SqliteStorage implements Storage {
     this.reader?.close();
     this.writer.close();
   }
+}
+
+/** `PRAGMA journal_mode` answers `[{ journal_mode: 'wal' }]`. */
+function journalModeOf(answer: unknown): string {
+  const row = Array.isArray(answer) ? (answer[0] as { journal_mode?: unknown } | undefined) : undefined;
+  return typeof row?.journal_mode === 'string' ? row.journal_mode.toLowerCase() : '';
 }
 
 /** SQLITE_BUSY (another connection holds the lock); better-sqlite3 puts the result code in `code`. */
