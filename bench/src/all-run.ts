@@ -97,6 +97,21 @@ const IDLE_EXTRA = ['connections', 'server_kb_per_connection', 'server_kb_per_co
 /** What a multi-process step reports besides: its Redis's CPU over the window and RSS. */
 const REDIS_EXTRA = ['redis_cpu_s', 'redis_rss_mb'];
 
+/**
+ * One run of each workload through the real @parley/sdk (the c2c one is in the main list): what
+ * the SDK costs next to the lean client, at sizes one load-generator process of SDK instances takes.
+ */
+function sdkSteps(quick: boolean): Step[] {
+  const d = quick ? ['--duration', '3', '--warmup', '1'] : ['--duration', '10'];
+  return [
+    { label: 'group through @parley/sdk, 1,000 members, window 10', workload: 'group', args: ['--members', quick ? '200' : '1000', '--window', '10', ...d, '--client', 'sdk', '--workers', '2'], target: null, runs: 1, extra: [] },
+    { label: 'avchatroom through @parley/sdk, 2,000 members, 10 msgs/s', workload: 'avchatroom', args: ['--members', quick ? '500' : '2000', '--rate', '10', ...d, '--client', 'sdk', '--workers', '2'], target: null, runs: 1, extra: ['online', 'acked_per_s'] },
+    { label: 'idle through @parley/sdk, 5,000 connections', workload: 'idle', args: ['--connections', quick ? '500' : '5000', '--duration', quick ? '3' : '20', '--client', 'sdk'], target: null, runs: 1, extra: IDLE_EXTRA },
+    { label: 'login-storm through @parley/sdk, fresh users', workload: 'login-storm', args: [...d, '--client', 'sdk'], target: null, runs: 1, extra: [] },
+    { label: 'history through @parley/sdk, 10 M messages, 1,000 fetches/s', workload: 'history', args: ['--messages', quick ? '1000000' : '10000000', '--rate', '1000', ...d, '--client', 'sdk'], target: null, runs: 1, extra: ['messages'] },
+  ];
+}
+
 /** The steps, full or quick. */
 export function plan(opts: Pick<AllOptions, 'quick' | 'runs' | 'only'>, fdLimit: number | null): Step[] {
   const runs = opts.runs;
@@ -116,6 +131,7 @@ export function plan(opts: Pick<AllOptions, 'quick' | 'runs' | 'only'>, fdLimit:
         { label: 'idle, 2,000 connections, 2 server processes', workload: 'idle', args: ['--connections', '2000', '--duration', '5', '--server-processes', '2'], target: TARGETS.idle, runs, extra: [...IDLE_EXTRA, ...REDIS_EXTRA] },
         { label: 'login-storm, fresh users', workload: 'login-storm', args: ['--duration', '5', '--warmup', '1'], target: TARGETS.loginStorm, runs, extra: [] },
         { label: 'history, 1 M messages, 1,000 fetches/s', workload: 'history', args: ['--messages', '1000000', '--rate', '1000', '--duration', '5', '--warmup', '1'], target: TARGETS.history, runs, extra: ['messages'] },
+        ...sdkSteps(true),
       ]
     : [
         { label: 'c2c, 1,000 users, window 10', workload: 'c2c', args: ['--users', '1000', '--window', '10', '--duration', '10'], target: TARGETS.c2cThroughput, runs, extra: [] },
@@ -156,6 +172,7 @@ export function plan(opts: Pick<AllOptions, 'quick' | 'runs' | 'only'>, fdLimit:
         { label: 'login-storm, fresh users', workload: 'login-storm', args: ['--duration', '10'], target: TARGETS.loginStorm, runs, extra: [] },
         { label: 'login-storm, fresh users, 2 server processes', workload: 'login-storm', args: ['--duration', '10', '--server-processes', '2'], target: TARGETS.loginStorm, runs, extra: REDIS_EXTRA },
         { label: 'history, 10 M messages, 1,000 fetches/s', workload: 'history', args: ['--messages', '10000000', '--rate', '1000', '--duration', '10'], target: TARGETS.history, runs, extra: ['messages'] },
+        ...sdkSteps(false),
       ];
   return opts.only === null ? steps : steps.filter((s) => opts.only!.has(s.workload));
 }

@@ -24,6 +24,17 @@ export function parseBenchText(text: unknown): { dueEpoch: number; n: number } |
   return { dueEpoch: Number(match[2]), n: Number(match[3]) };
 }
 
+// ---------------------------------------------------------------- history
+
+/** One page of a conversation's history as the history worker checks it. */
+export interface HistoryPage {
+  /** Oldest first. */
+  messages: ReadonlyArray<{ seq: number; from: string }>;
+  isCompleted: boolean;
+  /** What asks for the next older page: the SDK's nextReqMessageID ('' for the lean client, which pages by seq). */
+  cursor: string;
+}
+
 // ---------------------------------------------------------------- c2c
 
 export interface C2CEndpoint {

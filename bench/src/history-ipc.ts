@@ -5,6 +5,7 @@
  *   parent → start    fetch history from t0 until the window ends                      → progress*, done
  *   parent → finish   close and exit
  */
+import type { ClientKind } from './endpoints.js';
 import type { HistoryDataset } from './history-logic.js';
 import type { HistogramJSON } from './stats.js';
 import type { WindowLoad } from './worker-runtime.js';
@@ -24,6 +25,8 @@ export interface HistoryInitMsg {
   pages: number;
   /** Seed of the conversation choice (runs are repeatable). */
   seed: number;
+  /** Lean raw-protocol connections, or one @parley/sdk instance per user (getMessageList). */
+  client: ClientKind;
 }
 
 export interface HistoryStartMsg {

@@ -6,11 +6,13 @@
  * theirs for --duration, checks every page, prints one JSON line.
  */
 import { loadavg } from 'node:os';
+import type { ClientKind } from './endpoints.js';
 import type { HistoryDoneMsg, HistoryParentMsg, HistoryWorkerMsg } from './history-ipc.js';
 import { validateDataset, type HistoryDataset } from './history-logic.js';
 import { defaultCacheRoot, ensureDataset } from './history-preload.js';
 import {
   abort,
+  clientOption,
   armHardTimeout,
   emitResult,
   environmentFields,
@@ -57,6 +59,9 @@ Options:
   --cache-dir DIR          where datasets are cached, default <tmp>/parley-bench-history
   --rebuild                build the dataset again even if it is cached
   --request-timeout S      a page without an answer after S seconds is an error, default 10
+  --client lean|sdk        lean raw-protocol client (default), or one @parley/sdk instance per
+                           user: pages through getMessageList (nextReqMessageID for older
+                           ones), so the figures include the SDK's Message objects and cache
   --out FILE               also append the JSON line to FILE
 
 The server is always spawned here (its database must hold the dataset).
@@ -76,6 +81,7 @@ export interface HistoryOptions {
   cacheDir: string;
   rebuild: boolean;
   requestTimeoutS: number;
+  client: ClientKind;
   out: string | null;
 }
 
@@ -99,6 +105,7 @@ export function parseHistoryArgs(rest: readonly string[]): HistoryOptions | 'hel
       '--cache-dir',
       '--rebuild',
       '--request-timeout',
+      '--client',
       '--out',
       '--url',
     ]),
@@ -131,6 +138,7 @@ export function parseHistoryArgs(rest: readonly string[]): HistoryOptions | 'hel
     cacheDir: raw.get('--cache-dir') ?? defaultCacheRoot(),
     rebuild: raw.has('--rebuild'),
     requestTimeoutS: num('--request-timeout', 10, 0.1, 600, false),
+    client: clientOption(raw),
     out: raw.get('--out') ?? null,
   };
 }
@@ -175,6 +183,7 @@ export async function runHistory(opts: HistoryOptions): Promise<number> {
       connectTimeoutMs: 30_000,
       pages: opts.pages,
       seed,
+      client: opts.client,
     });
   }
   const readies = await withTimeout(Promise.all(workers.map((w) => w.next('ready'))), 60_000 + opts.users * 20, 'logging in');
@@ -238,6 +247,7 @@ export async function runHistory(opts: HistoryOptions): Promise<number> {
     conversations: opts.dataset.conversations,
     owners: opts.dataset.owners,
     users: loggedIn,
+    client: opts.client,
     pages_per_fetch: opts.pages,
     page_size: 15,
     target_rate: opts.rate,

@@ -4,10 +4,13 @@
  * conversations of theirs — `msg.list` without `beforeSeq`, then `--pages − 1` older pages
  * with `beforeSeq` — closed loop (`window` fetches in flight per user) or at a rate. Every
  * page is checked against the dataset's layout (history-logic.ts). Reports over IPC.
+ * With `--client sdk` each user is an @parley/sdk instance and pages go through
+ * `getMessageList` (older pages by `nextReqMessageID`).
  */
 import { performance } from 'node:perf_hooks';
 import type { ListMessagesResult } from '@parley/protocol';
 import { Conn, closeAll, describeResponse, failureReason, runPool, type ConnTarget } from './conn.js';
+import { EndpointError, type HistoryPage } from './endpoints.js';
 import type { HistoryInitMsg, HistoryParentMsg, HistoryStartMsg, HistoryWorkerMsg, PageChecks } from './history-ipc.js';
 import { checkPage, conversationsOf, expectedPage, messagesIn, ownerID, peerID, prng } from './history-logic.js';
 import { LatencyHistogram } from './stats.js';
@@ -17,12 +20,71 @@ import { fatal, installWorkerGuards, paceOpenLoop, postToParent, sleep, WindowMe
 const PAGE_SIZE = 15;
 const PROGRESS_INTERVAL_MS = 250;
 
+/** How one user fetches pages, whichever client does it. */
+interface PageClient {
+  readonly ready: boolean;
+  connect(): Promise<void>;
+  /** The newest page (`before` null) or the one before the previous page; rejects on any failure. */
+  page(conversationID: string, before: { seq: number; cursor: string } | null, timeoutMs: number): Promise<HistoryPage>;
+  close(): Promise<void>;
+}
+
+/** The lean raw-protocol client: `msg.list` with `beforeSeq`. */
+class LeanPageClient implements PageClient {
+  private readonly conn: Conn;
+
+  constructor(
+    id: string,
+    private readonly target: ConnTarget,
+  ) {
+    this.conn = new Conn(id);
+  }
+
+  get ready(): boolean {
+    return this.conn.state === 'ready';
+  }
+
+  async connect(): Promise<void> {
+    try {
+      await this.conn.connect(this.target);
+    } catch (err) {
+      this.conn.drop();
+      throw err;
+    }
+  }
+
+  async page(conversationID: string, before: { seq: number } | null, timeoutMs: number): Promise<HistoryPage> {
+    const res = await this.conn.request({ cmd: 'msg.list', body: { conversationID, count: PAGE_SIZE, ...(before !== null ? { beforeSeq: before.seq } : {}) } }, timeoutMs);
+    if (res.code !== 0) throw new EndpointError(`msg.list failed: ${describeResponse(res)}`, res.code);
+    const data = (res as { data: ListMessagesResult }).data;
+    return { messages: data.messages, isCompleted: data.isCompleted, cursor: '' };
+  }
+
+  close(): Promise<void> {
+    return closeAll([this.conn], 2000);
+  }
+}
+
 interface User {
   owner: number;
   id: string;
-  conn: Conn;
+  client: PageClient;
   conversations: number[];
   inFlight: number;
+}
+
+/** The SDK endpoint, loaded only by `--client sdk` workers. */
+async function sdkPageClient(id: string, target: ConnTarget): Promise<PageClient> {
+  const { SdkHistoryEndpoint } = await import('./sdk-endpoints.js');
+  const endpoint = new SdkHistoryEndpoint(id, target);
+  return {
+    get ready() {
+      return endpoint.ready;
+    },
+    connect: () => endpoint.connect(),
+    page: (conversationID, before) => endpoint.page(conversationID, PAGE_SIZE, before?.cursor ?? null),
+    close: () => endpoint.close(),
+  };
 }
 
 let init: HistoryInitMsg | null = null;
@@ -34,19 +96,17 @@ async function connect(msg: HistoryInitMsg): Promise<void> {
   const mine: User[] = [];
   for (let u = msg.workerIndex; u < msg.users; u += msg.workers) {
     const id = ownerID(u);
-    mine.push({ owner: u, id, conn: new Conn(id), conversations: conversationsOf(u, msg.dataset), inFlight: 0 });
+    const client = msg.client === 'sdk' ? await sdkPageClient(id, target) : new LeanPageClient(id, target);
+    mine.push({ owner: u, id, client, conversations: conversationsOf(u, msg.dataset), inFlight: 0 });
   }
   const failureSamples: string[] = [];
   const connectMs = await runPool(
     mine,
     msg.connectConcurrency,
-    (user) => user.conn.connect(target),
+    (user) => user.client.connect(),
     (user, error) => {
       if (error === null) users.push(user);
-      else {
-        user.conn.drop();
-        if (failureSamples.length < 5) failureSamples.push(`${user.id}: ${error instanceof Error ? error.message : String(error)}`);
-      }
+      else if (failureSamples.length < 5) failureSamples.push(`${user.id}: ${error instanceof Error ? error.message : String(error)}`);
     },
   );
   post({ type: 'ready', loggedIn: users.length, failureSamples, connectMs });
@@ -68,26 +128,19 @@ async function run(msg: HistoryStartMsg): Promise<void> {
   let inFlight = 0;
   let sending = false;
 
-  /** One page request; resolves with the page's first seq, or null when the fetch cannot go on. */
-  const page = async (user: User, conversation: number, beforeSeq: number | null, refEpoch: number): Promise<number | null> => {
+  /** One page request; resolves with the page's first seq and the cursor past it, or null when the fetch cannot go on. */
+  const page = async (user: User, conversation: number, before: { seq: number; cursor: string } | null, refEpoch: number): Promise<{ seq: number; cursor: string } | null> => {
     const inWindow = refEpoch >= windowStart && refEpoch < windowEnd;
+    const beforeSeq = before?.seq ?? null;
     totalRequests++;
     if (inWindow) windowRequests++;
-    let data: ListMessagesResult;
+    let data: HistoryPage;
     try {
-      const res = await user.conn.request(
-        { cmd: 'msg.list', body: { conversationID: `C2C${peerID(conversation)}`, count: PAGE_SIZE, ...(beforeSeq !== null ? { beforeSeq } : {}) } },
-        msg.requestTimeoutMs,
-      );
-      if (res.code !== 0) {
-        errors[String(res.code)] = (errors[String(res.code)] ?? 0) + 1;
-        if (Object.keys(errors).length === 1 && errors[String(res.code)] === 1) process.stderr.write(`[history worker ${cfg.workerIndex}] msg.list failed: ${describeResponse(res)}\n`);
-        return null;
-      }
-      data = (res as { data: ListMessagesResult }).data;
+      data = await user.client.page(`C2C${peerID(conversation)}`, before, msg.requestTimeoutMs);
     } catch (err) {
-      const reason = failureReason(err);
+      const reason = err instanceof EndpointError && err.code !== null ? String(err.code) : failureReason(err);
       errors[reason] = (errors[reason] ?? 0) + 1;
+      if (Object.values(errors).reduce((a, b) => a + b, 0) === 1) process.stderr.write(`[history worker ${cfg.workerIndex}] ${err instanceof Error ? err.message : String(err)}\n`);
       return null;
     }
     const doneEpoch = performance.timeOrigin + performance.now();
@@ -103,7 +156,8 @@ async function run(msg: HistoryStartMsg): Promise<void> {
     checks.duplicated += check.duplicated;
     checks.outOfOrder += check.outOfOrder;
     if (check.bad) checks.bad++;
-    return data.messages[0]?.seq ?? null;
+    const first = data.messages[0]?.seq;
+    return first === undefined ? null : { seq: first, cursor: data.cursor };
   };
 
   /** A fetch: the newest page of a random conversation of the user's, then older pages. */
@@ -113,10 +167,10 @@ async function run(msg: HistoryStartMsg): Promise<void> {
     inFlight++;
     void (async () => {
       let ref = dueEpoch ?? performance.timeOrigin + performance.now();
-      let before: number | null = null;
+      let before: { seq: number; cursor: string } | null = null;
       for (let p = 0; p < cfg.pages; p++) {
         const first = await page(user, conversation, before, ref);
-        if (first === null || first <= 1) break;
+        if (first === null || first.seq <= 1) break;
         before = first;
         // Older pages are sent when the previous one arrives: measured from their own send.
         ref = performance.timeOrigin + performance.now();
@@ -133,7 +187,7 @@ async function run(msg: HistoryStartMsg): Promise<void> {
   await sleep(Math.max(0, toPerf(msg.t0) - performance.now()));
   sending = true;
   let backlog = 0;
-  const active = users.filter((u) => u.conn.state === 'ready');
+  const active = users.filter((u) => u.client.ready);
   if (active.length === 0) {
     await sleep(Math.max(0, toPerf(windowEnd) - performance.now()));
   } else if (msg.rate === 0) {
@@ -150,7 +204,7 @@ async function run(msg: HistoryStartMsg): Promise<void> {
         for (let scanned = 0; scanned < active.length; scanned++) {
           const u = active[cursor]!;
           cursor = (cursor + 1) % active.length;
-          if (u.conn.state === 'ready' && u.inFlight < msg.window) {
+          if (u.client.ready && u.inFlight < msg.window) {
             fetch(u, dueEpoch);
             return true;
           }
@@ -170,10 +224,7 @@ async function run(msg: HistoryStartMsg): Promise<void> {
 }
 
 async function finish(): Promise<void> {
-  await closeAll(
-    users.map((u) => u.conn),
-    2000,
-  );
+  await Promise.race([Promise.all(users.map((u) => u.client.close())), new Promise((r) => setTimeout(r, 3000))]);
   process.exit(0);
 }
 

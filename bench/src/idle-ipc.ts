@@ -9,6 +9,7 @@
  *
  * Connection i (numbered across all workers) lives on worker i % workers.
  */
+import type { ClientKind } from './endpoints.js';
 import type { HistogramJSON } from './stats.js';
 import type { WindowLoad } from './worker-runtime.js';
 
@@ -25,6 +26,8 @@ export interface IdleInitMsg {
   connectConcurrency: number;
   connectTimeoutMs: number;
   perSourceAddress: number;
+  /** Lean raw-protocol connections, or one logged-in @parley/sdk instance per connection. */
+  client: ClientKind;
 }
 
 export interface IdleConnectMsg {

@@ -13,10 +13,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
+import type { ClientKind } from './endpoints.js';
 import type { IdleConnectedMsg, IdleParentMsg, IdleWorkerMsg } from './idle-ipc.js';
 import {
   armHardTimeout,
   childPids,
+  clientOption,
   connectionsPerSourceAddress,
   emitResult,
   environmentFields,
@@ -59,6 +61,10 @@ Options:
                            holds at most its open-files limit (20,000 here): past that the
                            run measures the largest N the server's processes can hold and
                            says so
+  --client lean|sdk        lean raw-protocol connections (default), or one logged-in @parley/sdk
+                           instance per connection (its login loads conversations, profile,
+                           blacklist and groups; it sends its own heartbeat); at most one source
+                           address's ports (~28k)
   --server-processes N     node processes of the spawned server, default 1; N > 1 runs it in
                            cluster mode with Redis (PARLEY_BENCH_REDIS_URL, default
                            redis://127.0.0.1:6379): N workers, each with its own open-files
@@ -124,6 +130,7 @@ export interface IdleOptions {
   workers: number | null;
   perSourceAddress: number | null;
   serverProcesses: number;
+  client: ClientKind;
   url: string | null;
   sdkAppID: number | null;
   secretKey: string | null;
@@ -146,6 +153,7 @@ export function parseIdleArgs(rest: readonly string[]): IdleOptions | 'help' {
       '--workers',
       '--per-source-address',
       '--server-processes',
+      '--client',
       '--url',
       '--sdkappid',
       '--secret-key',
@@ -171,11 +179,17 @@ export function parseIdleArgs(rest: readonly string[]): IdleOptions | 'help' {
     workers: raw.has('--workers') ? num('--workers', 1, 1, 256, true) : null,
     perSourceAddress: raw.has('--per-source-address') ? num('--per-source-address', 1, 1, 65_535, true) : null,
     serverProcesses: serverProcessesOption(raw),
+    client: clientOption(raw),
     url: target.url,
     sdkAppID: target.sdkAppID,
     secretKey: target.secretKey,
     out: raw.get('--out') ?? null,
   };
+  // The SDK picks its own source address (127.0.0.1): one address's ephemeral ports are the cap.
+  if (opts.client === 'sdk' && opts.connections > connectionsPerSourceAddress()) {
+    throw new UsageError(`--client sdk connects every instance from one source address: at most ${connectionsPerSourceAddress()} connections here (got ${opts.connections})`);
+  }
+  if (opts.client === 'sdk' && opts.pingIntervalS !== null) throw new UsageError('--ping-interval drives the lean client; SDK instances send their own heartbeat');
   if (opts.heartbeatIntervalMs !== null && opts.url !== null) throw new UsageError('--heartbeat-interval configures the spawned server; an external (--url) server keeps its own');
   return opts;
 }
@@ -266,6 +280,7 @@ export async function runIdle(opts: IdleOptions): Promise<number> {
       connectConcurrency: opts.window,
       connectTimeoutMs: 30_000,
       perSourceAddress,
+      client: opts.client,
     });
   }
 
@@ -315,10 +330,15 @@ export async function runIdle(opts: IdleOptions): Promise<number> {
 
   // Hold.
   const heartbeatMs = second.find((r) => r.heartbeatIntervalMs !== null)?.heartbeatIntervalMs ?? first.find((r) => r.heartbeatIntervalMs !== null)?.heartbeatIntervalMs ?? null;
-  const pingIntervalMs = opts.pingIntervalS !== null ? opts.pingIntervalS * 1000 : (heartbeatMs ?? 30_000);
+  // SDK instances send their own heartbeat; the lean connections send the one the SDK would.
+  const pingIntervalMs = opts.client === 'sdk' ? 0 : opts.pingIntervalS !== null ? opts.pingIntervalS * 1000 : (heartbeatMs ?? 30_000);
   const holdStart = Date.now();
   const until = holdStart + opts.durationS * 1000;
-  log(`holding for ${opts.durationS} s, a ping per connection every ${(pingIntervalMs / 1000).toFixed(1)} s (server heartbeat ${heartbeatMs ?? '?'} ms)…`);
+  log(
+    opts.client === 'sdk'
+      ? `holding for ${opts.durationS} s, each SDK instance sending its own heartbeat…`
+      : `holding for ${opts.durationS} s, a ping per connection every ${(pingIntervalMs / 1000).toFixed(1)} s (server heartbeat ${heartbeatMs ?? '?'} ms)…`,
+  );
   const cpuStart = sampleTree(pid);
   const redisStart = await trySampleRedis(sut.server);
   for (const w of workers) w.send({ type: 'hold', until, pingIntervalMs });
@@ -399,6 +419,7 @@ export async function runIdle(opts: IdleOptions): Promise<number> {
     closes_during_hold: sumCounters(helds.map((h) => h.closes)),
     verify_ping_ms: latencyFields(mergeHistograms(verifieds.map((v) => v.pingLatency)).summary()),
     workers: workerCount,
+    client: opts.client,
     source_addresses: sourceAddresses,
     window: opts.window,
     server: sut.server ? 'spawned' : 'external',

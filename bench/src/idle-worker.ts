@@ -4,9 +4,12 @@
  * by `ws` automatically, and each connection sends the `ping` request the SDK sends once
  * per heartbeat interval (docs/protocol.md §10). At the end every connection is pinged
  * once more to prove it is still there. Reports over IPC (idle-ipc.ts).
+ * With `--client sdk` each connection is a logged-in @parley/sdk instance: it sends its own
+ * heartbeat, so the worker adds no pings, and the final check is one `getUserProfile` each.
  */
 import { performance } from 'node:perf_hooks';
 import { Conn, closeAll, failureReason, runPool, sourceAddressFor, type ConnTarget } from './conn.js';
+import { EndpointError } from './endpoints.js';
 import type { IdleConnectMsg, IdleHoldMsg, IdleInitMsg, IdleParentMsg, IdleVerifyMsg, IdleWorkerMsg } from './idle-ipc.js';
 import { LatencyHistogram } from './stats.js';
 import { fatal, installWorkerGuards, postToParent, sleep, WindowMeter } from './worker-runtime.js';
@@ -14,9 +17,19 @@ import { fatal, installWorkerGuards, postToParent, sleep, WindowMeter } from './
 const PING_TICK_MS = 10;
 const PING_TIMEOUT_MS = 10_000;
 
+/** A held connection, whichever client holds it. */
+interface Held {
+  readonly ready: boolean;
+  /** One request the server must answer: `ping` (lean) or the user's profile (SDK). */
+  request(timeoutMs: number): Promise<void>;
+}
+
 let init: IdleInitMsg | null = null;
-/** Logged-in connections (closed ones stay here; `state` tells). */
-const conns: Conn[] = [];
+/** Logged-in connections (closed ones stay here; `ready` tells). */
+const conns: Held[] = [];
+/** The lean ones' sockets, and the SDK instances' close functions (for `finish`). */
+const leanConns: Conn[] = [];
+const sdkCloses: Array<() => Promise<void>> = [];
 const failureCodes: Record<string, number> = {};
 const failureSamples: string[] = [];
 let failed = 0;
@@ -39,12 +52,24 @@ async function connect(msg: IdleConnectMsg): Promise<void> {
     mine,
     cfg.connectConcurrency,
     async (i) => {
-      const conn = new Conn(`${cfg.prefix}${i}`, {
+      const userID = `${cfg.prefix}${i}`;
+      const started = performance.now();
+      if (cfg.client === 'sdk') {
+        const { SdkIdleEndpoint } = await import('./sdk-endpoints.js');
+        const endpoint = new SdkIdleEndpoint(userID, target, () => {
+          if (holding) closes['sdk-disconnected'] = (closes['sdk-disconnected'] ?? 0) + 1;
+        });
+        await endpoint.connect();
+        loginLatency.record(performance.now() - started);
+        conns.push(endpoint);
+        sdkCloses.push(() => endpoint.close());
+        return;
+      }
+      const conn = new Conn(userID, {
         onClose: (code) => {
           if (holding) closes[String(code)] = (closes[String(code)] ?? 0) + 1;
         },
       });
-      const started = performance.now();
       try {
         const login = await conn.connect(target, sourceAddressFor(i, cfg.perSourceAddress, cfg.total));
         heartbeatIntervalMs ??= login.heartbeatIntervalMs;
@@ -53,14 +78,22 @@ async function connect(msg: IdleConnectMsg): Promise<void> {
         throw err;
       }
       loginLatency.record(performance.now() - started);
-      conns.push(conn);
+      leanConns.push(conn);
+      conns.push({
+        get ready() {
+          return conn.state === 'ready';
+        },
+        request: async (timeoutMs) => {
+          await conn.request({ cmd: 'ping', body: {} }, timeoutMs);
+        },
+      });
     },
     (i, error) => {
       done++;
       if (error !== null) {
         failed++;
         phaseFailed++;
-        const reason = failureReason(error);
+        const reason = error instanceof EndpointError && error.code !== null ? String(error.code) : failureReason(error);
         failureCodes[reason] = (failureCodes[reason] ?? 0) + 1;
         if (failureSamples.length < 5) failureSamples.push(`connection ${i}: ${error instanceof Error ? error.message : String(error)}`);
       }
@@ -74,7 +107,7 @@ async function connect(msg: IdleConnectMsg): Promise<void> {
   post({ type: 'connecting', done, failed: phaseFailed });
   post({
     type: 'connected',
-    open: conns.filter((c) => c.state === 'ready').length,
+    open: conns.filter((c) => c.ready).length,
     failed,
     failureCodes,
     failureSamples,
@@ -91,15 +124,16 @@ async function hold(msg: IdleHoldMsg): Promise<void> {
   const latency = new LatencyHistogram();
   let pings = 0;
   let pingFailures = 0;
-  const ping = (conn: Conn) => {
+  const ping = (conn: Held) => {
     const sent = performance.now();
     pings++;
-    conn.request({ cmd: 'ping', body: {} }, PING_TIMEOUT_MS).then(
+    conn.request(PING_TIMEOUT_MS).then(
       () => latency.record(performance.now() - sent),
       () => void pingFailures++,
     );
   };
-  if (msg.pingIntervalMs > 0 && conns.length > 0) {
+  // SDK instances keep their own heartbeat: nothing to add.
+  if (msg.pingIntervalMs > 0 && conns.length > 0 && init?.client !== 'sdk') {
     const started = performance.now();
     let issued = 0;
     let cursor = 0;
@@ -109,7 +143,7 @@ async function hold(msg: IdleHoldMsg): Promise<void> {
       const due = Math.floor((conns.length * (performance.now() - started)) / msg.pingIntervalMs);
       for (; issued < due; issued++) {
         const conn = conns[(offset + cursor++) % conns.length]!;
-        if (conn.state === 'ready') ping(conn);
+        if (conn.ready) ping(conn);
       }
     }, PING_TICK_MS);
     await sleep(Math.max(0, msg.until - Date.now()));
@@ -129,10 +163,10 @@ async function verify(msg: IdleVerifyMsg): Promise<void> {
   let alive = 0;
   await Promise.all(
     conns.map(async (conn) => {
-      if (conn.state !== 'ready') return;
+      if (!conn.ready) return;
       const sent = performance.now();
       try {
-        await conn.request({ cmd: 'ping', body: {} }, msg.timeoutMs);
+        await conn.request(msg.timeoutMs);
         latency.record(performance.now() - sent);
         alive++;
       } catch {
@@ -144,7 +178,7 @@ async function verify(msg: IdleVerifyMsg): Promise<void> {
 }
 
 async function finish(): Promise<void> {
-  await closeAll(conns, 3000);
+  await Promise.all([closeAll(leanConns, 3000), Promise.race([Promise.all(sdkCloses.map((close) => close())), new Promise((r) => setTimeout(r, 3000))])]);
   process.exit(0);
 }
 

@@ -11,7 +11,7 @@
 import type { ChatSDK, ImError, Message } from '@parley/sdk';
 import { genUserSig } from '@parley/server';
 import type { ConnTarget } from './conn.js';
-import { EndpointError, parseBenchText, type C2CEndpoint, type C2CEvents, type GroupEndpoint, type GroupEvents } from './endpoints.js';
+import { EndpointError, parseBenchText, type HistoryPage, type C2CEndpoint, type C2CEvents, type GroupEndpoint, type GroupEvents } from './endpoints.js';
 import type { GroupContext } from './lean-endpoints.js';
 import { PRIORITIES, type Priority } from './group-logic.js';
 import { epochNow } from './worker-runtime.js';
@@ -80,6 +80,114 @@ export async function sdkLogin(target: ConnTarget, userID: string): Promise<() =
     throw failure('login', err);
   }
   return () => destroy(tim);
+}
+
+// ---------------------------------------------------------------- idle
+
+/** A logged-in SDK instance that only stays connected (the SDK sends its own heartbeat). */
+export class SdkIdleEndpoint {
+  private tim: ChatSDK | null = null;
+  private up = false;
+
+  constructor(
+    private readonly userID: string,
+    private readonly target: ConnTarget,
+    /** The connection dropped after login (the SDK then reconnects by itself). */
+    private readonly dropped: () => void,
+  ) {}
+
+  get ready(): boolean {
+    return this.up;
+  }
+
+  async connect(): Promise<void> {
+    const { sdk, tim } = await newInstance(this.target);
+    this.tim = tim;
+    watchNetState(sdk, tim, () => this.up, () => {
+      this.up = false;
+      this.dropped();
+    });
+    try {
+      await tim.login({ userID: this.userID, userSig: userSig(this.target, this.userID) });
+    } catch (err) {
+      await destroy(tim);
+      this.tim = null;
+      throw failure('login', err);
+    }
+    this.up = true;
+  }
+
+  /** One request the server answers through this instance: its own profile (`getUserProfile`, never cached). */
+  async request(timeoutMs: number): Promise<void> {
+    if (!this.tim) throw new EndpointError('not logged in', -1);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new EndpointError(`no answer in ${timeoutMs} ms`, -1)), timeoutMs);
+    });
+    try {
+      await Promise.race([this.tim.getUserProfile({ userIDList: [this.userID] }), timeout]);
+    } catch (err) {
+      throw err instanceof EndpointError ? err : failure('getUserProfile', err);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.up = false;
+    await destroy(this.tim);
+    this.tim = null;
+  }
+}
+
+// ---------------------------------------------------------------- history
+
+/** A user whose history pages go through `getMessageList` of a logged-in SDK instance. */
+export class SdkHistoryEndpoint {
+  private tim: ChatSDK | null = null;
+  private up = false;
+
+  constructor(
+    private readonly userID: string,
+    private readonly target: ConnTarget,
+  ) {}
+
+  get ready(): boolean {
+    return this.up;
+  }
+
+  async connect(): Promise<void> {
+    const { sdk, tim } = await newInstance(this.target);
+    this.tim = tim;
+    watchNetState(sdk, tim, () => this.up, () => {
+      this.up = false;
+    });
+    try {
+      await tim.login({ userID: this.userID, userSig: userSig(this.target, this.userID) });
+    } catch (err) {
+      await destroy(tim);
+      this.tim = null;
+      throw failure('login', err);
+    }
+    this.up = true;
+  }
+
+  /** The newest page (`cursor` null) or the one older than `cursor`; rejects with an EndpointError. */
+  async page(conversationID: string, count: number, cursor: string | null): Promise<HistoryPage> {
+    if (!this.tim) throw new EndpointError('not logged in', -1);
+    try {
+      const { data } = await this.tim.getMessageList({ conversationID, count, ...(cursor !== null ? { nextReqMessageID: cursor } : {}) });
+      return { messages: data.messageList.map((m) => ({ seq: m.sequence, from: m.from })), isCompleted: data.isCompleted, cursor: data.nextReqMessageID };
+    } catch (err) {
+      throw failure('getMessageList', err);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.up = false;
+    await destroy(this.tim);
+    this.tim = null;
+  }
 }
 
 // ---------------------------------------------------------------- c2c

@@ -111,17 +111,21 @@ describe('all', () => {
     expect(() => parseAllArgs(['--only', 'c3c'])).toThrow(/unknown workload/);
   });
 
-  it('plans every workload, one SDK c2c run, and caps the AVChatRoom at one server process', () => {
+  it('plans every workload, one SDK run of each, and caps the AVChatRoom at one server process', () => {
     const steps = plan({ quick: false, runs: 3, only: null }, 20_000);
-    expect(new Set(steps.map((s) => s.workload))).toEqual(new Set(['c2c', 'group', 'avchatroom', 'idle', 'login-storm', 'history']));
-    const sdk = steps.filter((s) => s.args.includes('sdk'));
-    expect(sdk).toHaveLength(1);
-    expect(sdk[0]).toMatchObject({ workload: 'c2c', runs: 1 });
-    const rooms = steps.filter((s) => s.workload === 'avchatroom');
+    const workloads = ['c2c', 'group', 'avchatroom', 'idle', 'login-storm', 'history'];
+    expect(new Set(steps.map((s) => s.workload))).toEqual(new Set(workloads));
+    for (const quick of [false, true]) {
+      const sdk = plan({ quick, runs: 3, only: null }, 20_000).filter((s) => s.args.includes('sdk'));
+      expect(sdk.map((s) => s.workload).sort()).toEqual([...workloads].sort());
+      for (const step of sdk) expect(step.runs).toBe(1);
+    }
+    const rooms = steps.filter((s) => s.workload === 'avchatroom' && !s.args.includes('sdk'));
     expect(rooms.map((r) => r.args[r.args.indexOf('--members') + 1])).toEqual(['5000', String(serverSocketCap(20_000)), '100000']);
     expect(serverSocketCap(20_000)).toBe(19_000);
     expect(serverSocketCap(1_000_000)).toBe(999_000);
-    expect(plan({ quick: true, runs: 1, only: new Set(['history']) }, 20_000).map((s) => s.workload)).toEqual(['history']);
+    // --only keeps the workload's lean and SDK steps.
+    expect(plan({ quick: true, runs: 1, only: new Set(['history']) }, 20_000).map((s) => s.workload)).toEqual(['history', 'history']);
   });
 });
 
@@ -129,6 +133,21 @@ describe('login-storm --client', () => {
   it('accepts the SDK', () => {
     expect(parsed(parseLoginStormArgs(['--client', 'sdk'])).client).toBe('sdk');
     expect(parsed(parseLoginStormArgs([])).client).toBe('lean');
+  });
+});
+
+describe('history and idle --client', () => {
+  it('history: lean by default, sdk on request', () => {
+    expect(parsed(parseHistoryArgs([])).client).toBe('lean');
+    expect(parsed(parseHistoryArgs(['--client', 'sdk'])).client).toBe('sdk');
+    expect(() => parseHistoryArgs(['--client', 'tim'])).toThrow(/lean or sdk/);
+  });
+
+  it('idle: sdk instances connect from one source address and send their own heartbeat', () => {
+    expect(parsed(parseIdleArgs([])).client).toBe('lean');
+    expect(parsed(parseIdleArgs(['--client', 'sdk', '--connections', '5000'])).client).toBe('sdk');
+    expect(() => parseIdleArgs(['--client', 'sdk', '--connections', '100000'])).toThrow(/one source address/);
+    expect(() => parseIdleArgs(['--client', 'sdk', '--ping-interval', '5'])).toThrow(/own heartbeat/);
   });
 });
 
