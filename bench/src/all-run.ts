@@ -103,12 +103,17 @@ const REDIS_EXTRA = ['redis_cpu_s', 'redis_rss_mb'];
  */
 function sdkSteps(quick: boolean): Step[] {
   const d = quick ? ['--duration', '3', '--warmup', '1'] : ['--duration', '10'];
+  const members = quick ? 200 : 1000;
+  const room = quick ? 500 : 2000;
+  const idle = quick ? 500 : 5000;
+  const messages = quick ? 1_000_000 : 10_000_000;
+  const n = (x: number) => x.toLocaleString('en-US');
   return [
-    { label: 'group through @parley/sdk, 1,000 members, window 10', workload: 'group', args: ['--members', quick ? '200' : '1000', '--window', '10', ...d, '--client', 'sdk', '--workers', '2'], target: null, runs: 1, extra: [] },
-    { label: 'avchatroom through @parley/sdk, 2,000 members, 10 msgs/s', workload: 'avchatroom', args: ['--members', quick ? '500' : '2000', '--rate', '10', ...d, '--client', 'sdk', '--workers', '2'], target: null, runs: 1, extra: ['online', 'acked_per_s'] },
-    { label: 'idle through @parley/sdk, 5,000 connections', workload: 'idle', args: ['--connections', quick ? '500' : '5000', '--duration', quick ? '3' : '20', '--client', 'sdk'], target: null, runs: 1, extra: IDLE_EXTRA },
+    { label: `group through @parley/sdk, ${n(members)} members, window 10`, workload: 'group', args: ['--members', String(members), '--window', '10', ...d, '--client', 'sdk', '--workers', '2'], target: null, runs: 1, extra: [] },
+    { label: `avchatroom through @parley/sdk, ${n(room)} members, 10 msgs/s`, workload: 'avchatroom', args: ['--members', String(room), '--rate', '10', ...d, '--client', 'sdk', '--workers', '2'], target: null, runs: 1, extra: ['online', 'acked_per_s'] },
+    { label: `idle through @parley/sdk, ${n(idle)} connections`, workload: 'idle', args: ['--connections', String(idle), '--duration', quick ? '3' : '20', '--client', 'sdk'], target: null, runs: 1, extra: IDLE_EXTRA },
     { label: 'login-storm through @parley/sdk, fresh users', workload: 'login-storm', args: [...d, '--client', 'sdk'], target: null, runs: 1, extra: [] },
-    { label: 'history through @parley/sdk, 10 M messages, 1,000 fetches/s', workload: 'history', args: ['--messages', quick ? '1000000' : '10000000', '--rate', '1000', ...d, '--client', 'sdk'], target: null, runs: 1, extra: ['messages'] },
+    { label: `history through @parley/sdk, ${quick ? '1 M' : '10 M'} messages, 1,000 fetches/s`, workload: 'history', args: ['--messages', String(messages), '--rate', '1000', ...d, '--client', 'sdk'], target: null, runs: 1, extra: ['messages'] },
   ];
 }
 
