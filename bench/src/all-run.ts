@@ -20,14 +20,14 @@ Runs every workload with the sizes the performance issue asks for, with one serv
 process and, for c2c, group, AVChatRoom, idle and login-storm, also with several
 (cluster mode: needs Redis, PARLEY_BENCH_REDIS_URL or redis://127.0.0.1:6379; the
 first run also builds the 10-million-message history dataset, about 1.5 minutes,
-cached afterwards): about 12 minutes on a 2-core machine for the single-process steps
-and about 45 more for the multi-process ones (the 100,000-socket steps connect for
-5–10 minutes per run). It writes
+cached afterwards): about 12 minutes on a 2-core machine for the single-process steps,
+about 45 more for the multi-process ones (the 100,000-socket steps connect for
+5–10 minutes per run) and about 3 for one run of each workload through @parley/sdk. It writes
 bench/results/<date>-all.md (medians, targets, the machine) and <date>-all.jsonl
 (every result line).
 
 Options:
-  --quick           the same set at smoke-test sizes, one run each (about 1.5 minutes)
+  --quick           the same set at smoke-test sizes, one run each (about 3.5 minutes)
   --runs N          runs per step (medians over them), default 3 (--quick: 1);
                     the SDK step and the 100,000-member AVChatRoom always run once
   --only LIST       only the steps whose workload is in LIST (comma-separated, e.g. c2c,idle)
