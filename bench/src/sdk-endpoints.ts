@@ -82,18 +82,17 @@ export async function sdkLogin(target: ConnTarget, userID: string): Promise<() =
   return () => destroy(tim);
 }
 
-// ---------------------------------------------------------------- idle
+// ---------------------------------------------------------------- idle and history
 
-/** A logged-in SDK instance that only stays connected (the SDK sends its own heartbeat). */
-export class SdkIdleEndpoint {
+/** A user logged in on an SDK instance of its own; `dropped` when its connection drops after login (the SDK then reconnects by itself). */
+class SdkUser {
   private tim: ChatSDK | null = null;
   private up = false;
 
   constructor(
-    private readonly userID: string,
+    protected readonly userID: string,
     private readonly target: ConnTarget,
-    /** The connection dropped after login (the SDK then reconnects by itself). */
-    private readonly dropped: () => void,
+    private readonly dropped: () => void = () => undefined,
   ) {}
 
   get ready(): boolean {
@@ -117,76 +116,48 @@ export class SdkIdleEndpoint {
     this.up = true;
   }
 
+  async close(): Promise<void> {
+    this.up = false;
+    await destroy(this.tim);
+    this.tim = null;
+  }
+
+  protected instance(): ChatSDK {
+    if (!this.tim) throw new EndpointError('not logged in', -1);
+    return this.tim;
+  }
+}
+
+/** An idle connection: a logged-in instance that only keeps its heartbeat. */
+export class SdkIdleEndpoint extends SdkUser {
   /** One request the server answers through this instance: its own profile (`getUserProfile`, never cached). */
   async request(timeoutMs: number): Promise<void> {
-    if (!this.tim) throw new EndpointError('not logged in', -1);
+    const tim = this.instance();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new EndpointError(`no answer in ${timeoutMs} ms`, -1)), timeoutMs);
     });
     try {
-      await Promise.race([this.tim.getUserProfile({ userIDList: [this.userID] }), timeout]);
+      await Promise.race([tim.getUserProfile({ userIDList: [this.userID] }), timeout]);
     } catch (err) {
       throw err instanceof EndpointError ? err : failure('getUserProfile', err);
     } finally {
       clearTimeout(timer);
     }
   }
-
-  async close(): Promise<void> {
-    this.up = false;
-    await destroy(this.tim);
-    this.tim = null;
-  }
 }
 
-// ---------------------------------------------------------------- history
-
-/** A user whose history pages go through `getMessageList` of a logged-in SDK instance. */
-export class SdkHistoryEndpoint {
-  private tim: ChatSDK | null = null;
-  private up = false;
-
-  constructor(
-    private readonly userID: string,
-    private readonly target: ConnTarget,
-  ) {}
-
-  get ready(): boolean {
-    return this.up;
-  }
-
-  async connect(): Promise<void> {
-    const { sdk, tim } = await newInstance(this.target);
-    this.tim = tim;
-    watchNetState(sdk, tim, () => this.up, () => {
-      this.up = false;
-    });
-    try {
-      await tim.login({ userID: this.userID, userSig: userSig(this.target, this.userID) });
-    } catch (err) {
-      await destroy(tim);
-      this.tim = null;
-      throw failure('login', err);
-    }
-    this.up = true;
-  }
-
+/** A user whose history pages go through `getMessageList`. */
+export class SdkHistoryEndpoint extends SdkUser {
   /** The newest page (`cursor` null) or the one older than `cursor`; rejects with an EndpointError. */
   async page(conversationID: string, count: number, cursor: string | null): Promise<HistoryPage> {
-    if (!this.tim) throw new EndpointError('not logged in', -1);
+    const tim = this.instance();
     try {
-      const { data } = await this.tim.getMessageList({ conversationID, count, ...(cursor !== null ? { nextReqMessageID: cursor } : {}) });
+      const { data } = await tim.getMessageList({ conversationID, count, ...(cursor !== null ? { nextReqMessageID: cursor } : {}) });
       return { messages: data.messageList.map((m) => ({ seq: m.sequence, from: m.from })), isCompleted: data.isCompleted, cursor: data.nextReqMessageID };
     } catch (err) {
       throw failure('getMessageList', err);
     }
-  }
-
-  async close(): Promise<void> {
-    this.up = false;
-    await destroy(this.tim);
-    this.tim = null;
   }
 }
 
