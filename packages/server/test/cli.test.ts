@@ -4,23 +4,15 @@
  * SIGTERM.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CloseCode, ErrorCode } from '@parley/protocol';
-import { cliPath, startServerProcess, type ServerProcess } from '@parley/testing';
-import { ClientPool, closedWithin, send, textMessage } from './helpers.js';
+import { cliPath, startServerProcess } from '@parley/testing';
+import { processFixtures, closedWithin, send, textMessage } from './helpers.js';
 
-const pool = new ClientPool();
-const processes: ServerProcess[] = [];
-const dirs: string[] = [];
-
-afterEach(async () => {
-  pool.closeAll();
-  for (const p of processes.splice(0)) await p.stop('SIGKILL');
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const { pool, processes, dirs } = processFixtures();
 
 function tempDir(): string {
   const d = mkdtempSync(join(tmpdir(), 'parley-cli-'));

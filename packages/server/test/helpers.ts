@@ -3,7 +3,9 @@
  * server over a real WebSocket (connectRaw from @parley/testing).
  */
 import { randomUUID } from 'node:crypto';
-import { connectRaw, type RawClient, type TestServer } from '@parley/testing';
+import { rmSync } from 'node:fs';
+import { afterEach } from 'vitest';
+import { connectRaw, type RawClient, type ServerProcess, type TestServer } from '@parley/testing';
 import type { ServerFrame, WireMessage, WireMessageInput, WireConversation, ErrorResponseFrame } from '@parley/protocol';
 
 export type ResFrame = ServerFrame & { cmd: 'res' };
@@ -33,6 +35,20 @@ export class ClientPool {
     for (const client of this.clients) client.ws.terminate();
     this.clients.clear();
   }
+}
+
+/**
+ * For suites that start real server processes: the clients, processes and temporary directories a
+ * test registers here are cut, SIGKILLed and removed after each test.
+ */
+export function processFixtures(): { pool: ClientPool; processes: ServerProcess[]; dirs: string[] } {
+  const fixtures = { pool: new ClientPool(), processes: [] as ServerProcess[], dirs: [] as string[] };
+  afterEach(async () => {
+    fixtures.pool.closeAll();
+    for (const p of fixtures.processes.splice(0)) await p.stop('SIGKILL');
+    for (const d of fixtures.dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+  return fixtures;
 }
 
 let counter = 0;

@@ -151,10 +151,7 @@ export class RedisBroker implements Broker {
   }
 
   subscribeUser(userID: string, handler: DeliveryHandler): () => void {
-    if (this.users.add(userID, handler).first) this.subscribe(this.channel(`u:${userID}`));
-    return () => {
-      if (this.users.remove(userID, handler).last) this.unsubscribe(this.channel(`u:${userID}`));
-    };
+    return this.track(this.users, userID, this.channel(`u:${userID}`), handler);
   }
 
   private deliverUser(userID: string, delivery: UserDelivery): void {
@@ -189,10 +186,7 @@ export class RedisBroker implements Broker {
   }
 
   subscribeGroup(groupID: string, handler: RoomDeliveryHandler): () => void {
-    if (this.rooms.add(groupID, handler).first) this.subscribe(this.channel(`g:${groupID}`));
-    return () => {
-      if (this.rooms.remove(groupID, handler).last) this.unsubscribe(this.channel(`g:${groupID}`));
-    };
+    return this.track(this.rooms, groupID, this.channel(`g:${groupID}`), handler);
   }
 
   private deliverRoom(groupID: string, delivery: RoomDelivery): void {
@@ -281,6 +275,14 @@ export class RedisBroker implements Broker {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** Registers a handler; the node subscribes to `channel` with the key's first handler and leaves it with the last. */
+  private track<H>(handlers: HandlerMap<H>, key: string, channel: string, handler: H): () => void {
+    if (handlers.add(key, handler).first) this.subscribe(channel);
+    return () => {
+      if (handlers.remove(key, handler).last) this.unsubscribe(channel);
+    };
   }
 
   private subscribe(channel: string): void {

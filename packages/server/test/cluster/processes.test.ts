@@ -4,24 +4,16 @@
  * Redis. Skipped with a message when no Redis answers, never under CI.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { genUserSig } from '@parley/server';
 import { startServerProcess, testRedisUrl, waitUntil, type ServerProcess } from '@parley/testing';
-import { ClientPool, closedWithin, listAll, pushes, send, textMessage } from '../helpers.js';
+import { processFixtures, closedWithin, listAll, pushes, send, textMessage } from '../helpers.js';
 
 const redisUrl = await testRedisUrl();
-const pool = new ClientPool();
-const processes: ServerProcess[] = [];
-const dirs: string[] = [];
-
-afterEach(async () => {
-  pool.closeAll();
-  for (const p of processes.splice(0)) await p.stop('SIGKILL');
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const { pool, processes, dirs } = processFixtures();
 
 /** Direct children of a process (/proc/<pid>/task/<pid>/children). */
 function childPids(pid: number): number[] {

@@ -4,25 +4,17 @@
  * exactly once with its acknowledged sequence, sequences stay contiguous, and
  * resending with the same IDs is idempotent.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { WireMessage, WireMessageInput } from '@parley/protocol';
 import { genUserSig } from '@parley/server';
-import { connectRaw, startServerProcess, waitUntil, type RawClient, type ServerProcess } from '@parley/testing';
-import { ClientPool, listAll, send, textMessage } from '../helpers.js';
+import { connectRaw, startServerProcess, waitUntil, type RawClient } from '@parley/testing';
+import { processFixtures, listAll, send, textMessage } from '../helpers.js';
 
-const pool = new ClientPool();
-const processes: ServerProcess[] = [];
-const dirs: string[] = [];
-
-afterEach(async () => {
-  pool.closeAll();
-  for (const p of processes.splice(0)) await p.stop('SIGKILL');
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const { pool, processes, dirs } = processFixtures();
 
 interface Loop {
   from: string;
