@@ -160,7 +160,12 @@ export interface BlacklistRepository {
 export interface Storage extends StorageRepositories {
   /** Creates or upgrades the schema. Idempotent. */
   migrate(): Promise<void>;
-  /** Runs `fn` atomically; resolves after the data is durable. */
+  /**
+   * Runs `fn` atomically; resolves after the data is durable. `fn` may be run more than once
+   * (a backend may roll back and retry it, as SQLite's group commit does when another job of its
+   * batch fails after writing): only its last run counts, so its effects beyond the
+   * repositories it is given (publishing, caches) belong after the promise settles.
+   */
   transaction<T>(fn: (tx: StorageRepositories) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
-import { SqliteStorage, type StoredMessage } from '@parley/server';
+import { SqliteStorage, type StorageRepositories, type StoredMessage } from '@parley/server';
 import { fdatasyncFile } from '../../src/storage/sqlite/wal-sync.js';
 
 let dir: string;
@@ -61,13 +61,15 @@ function message(seq: number, senderOrd: number, overrides: Partial<StoredMessag
   };
 }
 
-/** Appends one message from alice to bob the way the message service does. */
+/** Appends one message from alice to bob inside a transaction, the way the message service does. */
+async function append0(tx: StorageRepositories, id: string): Promise<number> {
+  const state = await tx.conversations.advance(CONV, true, 1_700_000_000);
+  await tx.messages.insert(message(state.lastSeq, state.ordA, { ID: id }));
+  return state.lastSeq;
+}
+
 function append(storage: SqliteStorage, id: string) {
-  return storage.transaction(async (tx) => {
-    const state = await tx.conversations.advance(CONV, true, 1_700_000_000);
-    await tx.messages.insert(message(state.lastSeq, state.ordA, { ID: id }));
-    return state.lastSeq;
-  });
+  return storage.transaction((tx) => append0(tx, id));
 }
 
 describe('SqliteStorage', () => {
@@ -160,6 +162,8 @@ describe('SqliteStorage', () => {
     expect(results[0]).toEqual({ status: 'fulfilled', value: 'a' });
     expect(results[1]).toEqual({ status: 'rejected', reason: boom });
     expect(results[2]).toEqual({ status: 'fulfilled', value: 1 });
+    // The failed job had written: its batch was rolled back and run again, a SAVEPOINT per job.
+    expect(storage.replayedBatches).toBe(1);
 
     expect(await storage.users.exists('a')).toBe(true);
     expect(await storage.users.exists('b')).toBe(false);
@@ -167,6 +171,59 @@ describe('SqliteStorage', () => {
     expect(await storage.messages.findByClientID('alice', 'doomed')).toBeNull();
     expect((await storage.messages.findByClientID('alice', 'survivor'))?.seq).toBe(1);
     expect((await storage.conversations.getState(CONV))?.lastSeq).toBe(1);
+  });
+
+  it('a job that throws before writing anything is not undone by a replay: every job runs once', async () => {
+    const storage = await open();
+    const runs = [0, 0, 0];
+    const refused = new Error('refused by a check');
+    const results = await Promise.allSettled([
+      storage.transaction(async (tx) => {
+        runs[0]!++;
+        return append0(tx, 'first');
+      }),
+      storage.transaction(async (tx) => {
+        runs[1]!++;
+        // Reads, then refuses: it changed nothing.
+        await tx.users.exists('nobody');
+        throw refused;
+      }),
+      storage.transaction(async (tx) => {
+        runs[2]!++;
+        return append0(tx, 'second');
+      }),
+    ]);
+    expect(results).toEqual([
+      { status: 'fulfilled', value: 1 },
+      { status: 'rejected', reason: refused },
+      { status: 'fulfilled', value: 2 },
+    ]);
+    expect(runs).toEqual([1, 1, 1]);
+    expect(storage.replayedBatches).toBe(0);
+    const all = await storage.messages.listAfter(CONV, 0, 100);
+    expect(all.map((m) => [m.seq, m.ID])).toEqual([
+      [1, 'first'],
+      [2, 'second'],
+    ]);
+  });
+
+  it('after a replay the next batches keep a SAVEPOINT per job: a job failing after writing rolls back alone', async () => {
+    const storage = await open();
+    const boom = new Error('boom');
+    const writeThenThrow = () =>
+      storage.transaction(async (tx) => {
+        await append0(tx, `doomed-${Math.random()}`);
+        throw boom;
+      });
+    await expect(Promise.all([append(storage, 'a'), writeThenThrow()])).rejects.toBe(boom);
+    expect(storage.replayedBatches).toBe(1);
+    // The next batch (well within a second) is already in safe mode: no second replay.
+    const [ok, bad] = await Promise.allSettled([append(storage, 'b'), writeThenThrow()]);
+    expect(ok).toEqual({ status: 'fulfilled', value: 2 });
+    expect(bad).toEqual({ status: 'rejected', reason: boom });
+    expect(storage.replayedBatches).toBe(1);
+    const all = await storage.messages.listAfter(CONV, 0, 100);
+    expect(all.map((m) => m.ID)).toEqual(['a', 'b']);
   });
 
   it('a failing statement (unique violation) rejects only its own transaction', async () => {
