@@ -78,7 +78,7 @@ export async function createServer(options: CreateServerOptions = {}): Promise<P
     identityCreated = loaded.created;
   }
 
-  const storage = options.storage ?? new SqliteStorage({ filename: config.sqlitePath });
+  const storage = options.storage ?? new SqliteStorage({ filename: config.sqlitePath, sharedFile: config.redisUrl !== null || config.processes > 1 });
   await storage.migrate();
   // Alone, deliveries stay in process; with a Redis URL this node joins the others sharing it.
   const broker =

@@ -15,7 +15,7 @@ let dir: string;
 let file: string;
 const opened: SqliteStorage[] = [];
 
-async function open(options: { maxBatch?: number; fileSync?: (fd: number) => Promise<void> } = {}): Promise<SqliteStorage> {
+async function open(options: { maxBatch?: number; maxCommitJobs?: number; sharedFile?: boolean; fileSync?: (fd: number) => Promise<void> } = {}): Promise<SqliteStorage> {
   const storage = new SqliteStorage({ filename: file, ...options });
   opened.push(storage);
   await storage.migrate();
@@ -364,6 +364,122 @@ describe('SqliteStorage: commits are made durable off the event loop', () => {
     expect(laterFlags.map((f) => f.settled)).toEqual([false, false]);
     gate.calls[1]!.release();
     expect(await Promise.all(later)).toEqual([2, 3]);
+  });
+
+  it('while a commit syncs, the next batch runs the jobs that arrive and commits them together once that sync has finished', async () => {
+    const gate = gatedSync();
+    const storage = await open({ fileSync: gate.fileSync });
+    const first = append(storage, 'pipe-1');
+    await turns(20);
+    expect(gate.calls).toHaveLength(1);
+
+    // Two jobs, arriving in different turns while the first sync is held: both run at once...
+    const ran: string[] = [];
+    const job = (id: string) =>
+      storage.transaction(async (tx) => {
+        ran.push(id);
+        return append0(tx, id);
+      });
+    const second = job('pipe-2');
+    await turns(10);
+    const third = job('pipe-3');
+    await turns(10);
+    expect(ran).toEqual(['pipe-2', 'pipe-3']);
+    // ...inside a transaction that is not committed yet: the reader does not see them, nothing else syncs.
+    expect(await storage.messages.findByClientID('alice', 'pipe-2')).toBeNull();
+    expect(gate.calls).toHaveLength(1);
+    const flags = [second, third].map(settledFlag);
+
+    gate.calls[0]!.release();
+    expect(await first).toBe(1);
+    await turns(20);
+    // One commit for both, with its own sync; they settle only after it.
+    expect(gate.calls).toHaveLength(2);
+    expect((await storage.messages.listAfter(CONV, 0, 10)).map((m) => m.ID)).toEqual(['pipe-1', 'pipe-2', 'pipe-3']);
+    expect(flags.map((f) => f.settled)).toEqual([false, false]);
+    gate.calls[1]!.release();
+    expect(await Promise.all([second, third])).toEqual([2, 3]);
+    expect(ran).toEqual(['pipe-2', 'pipe-3']);
+  });
+
+  it('a batch filling behind a sync commits after maxCommitJobs without waiting for it', async () => {
+    const gate = gatedSync();
+    const storage = await open({ fileSync: gate.fileSync, maxBatch: 2, maxCommitJobs: 4 });
+    const first = append(storage, 'cap-0');
+    await turns(20);
+    const rest = Array.from({ length: 6 }, (_, i) => append(storage, `cap-${i + 1}`));
+    await turns(20);
+    // cap-1…cap-4 (two slices) committed while the first sync is held; cap-5 and cap-6 wait in the next batch.
+    expect((await storage.messages.listAfter(CONV, 0, 10)).map((m) => m.ID)).toEqual(['cap-0', 'cap-1', 'cap-2', 'cap-3', 'cap-4']);
+    expect(gate.calls).toHaveLength(1);
+    gate.calls[0]!.release();
+    expect(await first).toBe(1);
+    await turns(20);
+    expect(gate.calls).toHaveLength(2);
+    gate.calls[1]!.release();
+    expect(await Promise.all(rest.slice(0, 4))).toEqual([2, 3, 4, 5]);
+    await turns(20);
+    expect(gate.calls).toHaveLength(3);
+    gate.calls[2]!.release();
+    expect(await Promise.all(rest.slice(4))).toEqual([6, 7]);
+  });
+
+  it('a job failing after writing in a batch that spans turns replays the whole batch, earlier turns included', async () => {
+    const gate = gatedSync();
+    const storage = await open({ fileSync: gate.fileSync, maxBatch: 2 });
+    const first = append(storage, 'span-0');
+    await turns(20);
+    const runs = new Map<string, number>();
+    const counted = (id: string, fail = false) =>
+      storage.transaction(async (tx) => {
+        runs.set(id, (runs.get(id) ?? 0) + 1);
+        const seq = await append0(tx, id);
+        if (fail) throw new Error(`${id} failed after writing`);
+        return seq;
+      });
+    const a = counted('span-a');
+    const b = counted('span-b');
+    await turns(10);
+    // A later turn, a later slice of the same open batch.
+    const c = counted('span-c', true);
+    await turns(10);
+    expect(storage.replayedBatches).toBe(1);
+    gate.calls[0]!.release();
+    expect(await first).toBe(1);
+    await turns(20);
+    gate.calls[1]!.release();
+    expect(await Promise.all([a, b])).toEqual([2, 3]);
+    await expect(c).rejects.toThrow('span-c failed after writing');
+    expect(Object.fromEntries(runs)).toEqual({ 'span-a': 2, 'span-b': 2, 'span-c': 2 });
+    expect((await storage.messages.listAfter(CONV, 0, 10)).map((m) => m.ID)).toEqual(['span-0', 'span-a', 'span-b']);
+  });
+
+  it('with a file shared by other processes the next batch waits for the sync, holding no write lock meanwhile', async () => {
+    const gate = gatedSync();
+    const storage = await open({ fileSync: gate.fileSync, sharedFile: true });
+    const first = append(storage, 'shared-1');
+    await turns(20);
+    let ran = false;
+    const second = storage.transaction(async (tx) => {
+      ran = true;
+      return append0(tx, 'shared-2');
+    });
+    await turns(20);
+    expect(ran).toBe(false);
+    // Another process could write now: the write lock is free while the sync runs.
+    const other = new Database(file);
+    try {
+      other.exec('BEGIN IMMEDIATE');
+      other.exec('ROLLBACK');
+    } finally {
+      other.close();
+    }
+    gate.calls[0]!.release();
+    expect(await first).toBe(1);
+    await turns(20);
+    expect(ran).toBe(true);
+    gate.calls[1]!.release();
+    expect(await second).toBe(2);
   });
 
   it('a failed fdatasync rejects its transactions and every later one (the kernel may have dropped the pages)', async () => {
