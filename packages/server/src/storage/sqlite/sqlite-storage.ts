@@ -81,7 +81,7 @@ const CACHE_KIB = 64 * 1024;
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
-/** Settles a committed batch's jobs once it is durable (`error` null), or rejects them all. */
+/** Settles a batch's jobs by their outcomes once it is durable (`error` null), or rejects them all with `error`. */
 function settle(batch: readonly Job[], outcomes: readonly Outcome[], error: unknown): void {
   batch.forEach((job, i) => {
     const outcome = outcomes[i];
@@ -248,7 +248,7 @@ export class SqliteStorage implements Storage {
         this.queue.unshift(...slice);
         return 'busy';
       }
-      for (const job of slice) job.reject(error);
+      settle(slice, [], error);
       return 'done';
     }
     const pipelined = this.pipelines();
@@ -268,7 +268,7 @@ export class SqliteStorage implements Storage {
       this.control.commit.run();
     } catch (error) {
       this.rollbackQuietly();
-      for (const job of batch) job.reject(error);
+      settle(batch, outcomes, error);
       return 'done';
     }
     if (!this.walSync) {
