@@ -48,6 +48,7 @@ Options (environment variable in brackets):
   --redis-url URL          [PARLEY_REDIS_URL]              join the nodes sharing this Redis, e.g. redis://127.0.0.1:6379 (default: none, alone)
   --redis-prefix P         [PARLEY_REDIS_PREFIX]           Redis channel prefix of this cluster (default parley:)
   --processes N            [PARLEY_PROCESSES]              node processes on this machine behind one port (default 1; >1 needs --redis-url)
+  --storage-thread on|off  [PARLEY_STORAGE_THREAD]         1:1 sends' SQLite work on a storage thread, off the event loop (default on)
   --log-level L            [PARLEY_LOG_LEVEL]              default info
 `;
 

@@ -78,7 +78,8 @@ export async function createServer(options: CreateServerOptions = {}): Promise<P
     identityCreated = loaded.created;
   }
 
-  const storage = options.storage ?? new SqliteStorage({ filename: config.sqlitePath, sharedFile: config.redisUrl !== null || config.processes > 1 });
+  const sharedFile = config.redisUrl !== null || config.processes > 1;
+  const storage = options.storage ?? new SqliteStorage({ filename: config.sqlitePath, sharedFile, storageThread: config.storageThread && !sharedFile });
   await storage.migrate();
   // Alone, deliveries stay in process; with a Redis URL this node joins the others sharing it.
   const broker =

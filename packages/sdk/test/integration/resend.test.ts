@@ -28,20 +28,21 @@ afterEach(async () => {
   srv = undefined;
 });
 
-/** Runs `action` once, right after the next storage transaction commits (before the service answers). */
+/** Runs `action` once, right after the next 1:1 send commits (before the service answers). */
 function afterNextCommit(server: TestServer, action: () => void): { fired: () => boolean } {
+  // A 1:1 send is a storage procedure (storage.call), run on the storage thread when there is one.
   const storage = server.server.storage;
-  const original = storage.transaction.bind(storage);
+  const original = storage.call.bind(storage);
   let fired = false;
-  storage.transaction = (async (fn: Parameters<typeof original>[0]) => {
-    const result = await original(fn);
+  storage.call = (async (procedure: Parameters<typeof original>[0], args: Parameters<typeof original>[1]) => {
+    const result = await original(procedure, args);
     if (!fired) {
       fired = true;
-      storage.transaction = original;
+      storage.call = original;
       action();
     }
     return result;
-  }) as typeof storage.transaction;
+  }) as typeof storage.call;
   return { fired: () => fired };
 }
 

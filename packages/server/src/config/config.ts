@@ -88,6 +88,12 @@ export interface ServerConfig {
    * the SQLite file; more than 1 needs `redisUrl`. Env PARLEY_PROCESSES, flag --processes. Default 1.
    */
   processes: number;
+  /**
+   * Run the SQLite work of 1:1 sends (statements, commits, checkpoints) on a storage thread with its
+   * own write connection, off the event loop: the second core. Applies to one process alone on its
+   * file (not cluster mode). Env PARLEY_STORAGE_THREAD, flag --storage-thread: on or off. Default on.
+   */
+  storageThread: boolean;
   /** pino level: fatal, error, warn, info, debug, trace, silent. Env PARLEY_LOG_LEVEL. Default info. */
   logLevel: string;
 }
@@ -131,6 +137,7 @@ export function defaultConfig(): ServerConfig {
     redisUrl: null,
     redisPrefix: 'parley:',
     processes: 1,
+    storageThread: true,
     logLevel: 'info',
   };
 }
@@ -180,6 +187,7 @@ const SETTINGS: Array<{ key: Key; env: string; flag: string; parse: (raw: string
   { key: 'redisUrl', env: 'PARLEY_REDIS_URL', flag: '--redis-url', parse: (raw, name) => redisUrl(raw, name) },
   { key: 'redisPrefix', env: 'PARLEY_REDIS_PREFIX', flag: '--redis-prefix', parse: (raw, name) => redisPrefix(raw, name) },
   { key: 'processes', env: 'PARLEY_PROCESSES', flag: '--processes', parse: (raw, name) => integer(raw, name, 1, 64) },
+  { key: 'storageThread', env: 'PARLEY_STORAGE_THREAD', flag: '--storage-thread', parse: (raw, name) => onOff(raw, name) },
   {
     key: 'logLevel',
     env: 'PARLEY_LOG_LEVEL',
@@ -191,6 +199,13 @@ const SETTINGS: Array<{ key: Key; env: string; flag: string; parse: (raw: string
     },
   },
 ];
+
+/** "on" or "off". */
+function onOff(raw: string, name: string): boolean {
+  if (raw === 'on') return true;
+  if (raw === 'off') return false;
+  throw new ConfigError(`${name} must be on or off (got "${raw}")`);
+}
 
 const GROUP_TYPES: readonly WireGroupType[] = ['Private', 'Public', 'ChatRoom', 'AVChatRoom', 'Community'];
 

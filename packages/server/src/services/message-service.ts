@@ -23,13 +23,13 @@ import {
   type WireMessageInput,
 } from '@parley/protocol';
 import type { Broker } from '../cluster/broker.js';
-import { c2cKey, type Storage, type StorageRepositories, type StoredMessage } from '../storage/storage.js';
+import { c2cKey, type Storage, type StorageRepositories } from '../storage/storage.js';
+import { sendC2C, sendFactsOf, sendRefusal, storedMessage, type SendFacts } from './c2c-send.js';
 import { type Clock, nowSeconds } from './clock.js';
 import { buildConversationView, encodeMessagePage, encodePullPage, peerOrd, toWire } from './conversation-views.js';
 import { ServiceError } from './service-error.js';
 import { assertValidBody } from './element-rules.js';
 import type { ProfileCache, ProfileFacts } from './profile-cache.js';
-import { ADMIN_FORBID_SEND_OUT, MESSAGE_SETTINGS_RECEIVE_NONE } from './profile-rules.js';
 
 export interface MessagingLimits {
   /** Largest message body (type + payload + cloudCustomData as JSON), bytes. Tencent: 12 KB. */
@@ -81,63 +81,31 @@ export class MessageService {
 
     if (options.onlineUserOnly) {
       const { sender, hiddenForReceiver } = await this.profileFacts(caller.userID, input.to);
-      this.checkMaySend(caller.userID, sender);
-      await this.checkNotBlocked(this.storage, caller.userID, input.to);
+      const refusal = await sendRefusal(this.storage, caller.userID, input.to, sender);
+      if (refusal) throw new ServiceError(refusal.code, refusal.message);
       const message: WireMessage = { ...base, nick: sender.nick, avatar: sender.avatar, seq: 0, onlineOnly: true };
       this.fanOut(caller, hiddenForReceiver ? null : input.to, { cmd: 'push.message', data: message });
       return { message, duplicate: false };
     }
 
     const convKey = c2cKey(caller.userID, input.to);
-    // Nothing is awaited before transaction(): sends of one connection queue (and get seqs) in arrival order.
-    const result = await this.storage.transaction(async (tx) => {
-      const existing = await tx.messages.findByClientID(caller.userID, input.ID);
-      // A resend of a stored message answers with the original, whatever changed since.
-      if (existing) return { message: existing, duplicate: true };
-      const { sender, hiddenForReceiver } = await this.profileFacts(caller.userID, input.to);
-      this.checkMaySend(caller.userID, sender);
-      await this.checkNotBlocked(tx, caller.userID, input.to);
-      const state = await tx.conversations.advance(convKey, caller.userID <= input.to, time);
-      const stored: StoredMessage = {
-        ...base,
-        // The sender's profile at send time, whatever the client claims.
-        nick: sender.nick,
-        avatar: sender.avatar,
-        seq: state.lastSeq,
-        onlineOnly: false,
-        convKey,
-        senderOrd: caller.userID <= input.to ? state.ordA : state.ordB,
-        revokeTime: 0,
-        hiddenForReceiver,
-      };
-      await tx.messages.insert(stored);
-      await tx.conversations.touchUserConversation(
-        { owner: caller.userID, conversationID: c2cConversationID(input.to), peer: input.to, convKey, createdAt: time },
-        true,
-      );
-      // The receiver's row is neither created nor un-hidden by a message hidden from them.
-      let discarded = false;
-      if (input.to !== caller.userID && !hiddenForReceiver) {
-        await tx.conversations.touchUserConversation(
-          { owner: input.to, conversationID: c2cConversationID(caller.userID), peer: caller.userID, convKey, createdAt: time },
-          true,
-        );
-        // Read here, on the writer inside the open transaction: no separate read transaction per send.
-        discarded = this.remind !== undefined && (await this.remind.discardsC2C(input.to, caller.userID, tx));
-      }
-      return { message: stored, duplicate: false, discarded };
-    });
-
-    const message = toWire(result.message);
-    if (result.duplicate) {
+    // Nothing is awaited before the call: sends of one connection queue (and get seqs) in arrival order.
+    // The profile facts come from the cache when it has both users, else the procedure reads them.
+    const facts = this.cachedFacts(caller.userID, input.to);
+    const args = { base, convKey, facts };
+    const result = await this.storage.call(sendC2C, args);
+    if (facts === null) void this.profiles.getMany([caller.userID, input.to]).catch(() => undefined);
+    if (result.kind === 'refused') throw new ServiceError(result.code, result.message);
+    if (result.kind === 'duplicate') {
       // The same (sender, ID) must belong to the same conversation; anything else is a client bug.
       if (result.message.to !== input.to || result.message.conversationType !== input.conversationType) {
         throw new ServiceError(ErrorCode.InvalidRequest, `message ID "${input.ID}" was already used for another conversation`);
       }
-    } else {
-      this.fanOut(caller, result.message.hiddenForReceiver ? null : input.to, { cmd: 'push.message', data: message }, result.discarded);
+      return { message: toWire(result.message), duplicate: true };
     }
-    return { message, duplicate: result.duplicate };
+    const message = toWire(storedMessage(args, result));
+    this.fanOut(caller, result.hiddenForReceiver ? null : input.to, { cmd: 'push.message', data: message }, result.discarded);
+    return { message, duplicate: false };
   }
 
   /** A history page, already serialised (the storage renders each message's wire JSON). */
@@ -216,26 +184,16 @@ export class MessageService {
   }
 
   /** The sender's cached profile facts, and whether the receiver gets nothing (`messageSettings` 1). */
-  private async profileFacts(from: string, to: string): Promise<{ sender: ProfileFacts; hiddenForReceiver: boolean }> {
+  private async profileFacts(from: string, to: string): Promise<SendFacts> {
     const facts = await this.profiles.getMany([from, to]);
-    const sender = facts.get(from) ?? (await this.profiles.get(from));
-    // Sending to yourself is never hidden: you are also the sender.
-    const hiddenForReceiver = to !== from && facts.get(to)?.messageSettings === MESSAGE_SETTINGS_RECEIVE_NONE;
-    return { sender, hiddenForReceiver };
+    return sendFactsOf(from, to, facts.get(from) ?? (await this.profiles.get(from)), facts.get(to));
   }
 
-  /** 20012 when the sender's profile forbids sending. */
-  private checkMaySend(userID: string, sender: ProfileFacts): void {
-    if (sender.adminForbidType === ADMIN_FORBID_SEND_OUT) {
-      throw new ServiceError(ErrorCode.SendForbidden, `${userID} may not send messages (profile adminForbidType is ${ADMIN_FORBID_SEND_OUT})`);
-    }
-  }
-
-  /** 20007 when the receiver has the sender on their blacklist. */
-  private async checkNotBlocked(repos: Pick<StorageRepositories, 'blacklist'>, sender: string, receiver: string): Promise<void> {
-    if (sender !== receiver && (await repos.blacklist.contains(receiver, sender))) {
-      throw new ServiceError(ErrorCode.SenderBlacklisted, `${receiver} has blocked you; the message was not sent`);
-    }
+  /** The send's profile facts if the cache holds both users (no await: keeps a connection's sends in order), else null. */
+  private cachedFacts(from: string, to: string): SendFacts | null {
+    const sender = this.profiles.peek(from);
+    const receiver = from === to ? sender : this.profiles.peek(to);
+    return sender && receiver ? sendFactsOf(from, to, sender, receiver) : null;
   }
 
   /**

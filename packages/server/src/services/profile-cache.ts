@@ -17,7 +17,7 @@ export interface ProfileFacts {
   adminForbidType: string;
 }
 
-function factsOf(profile: WireProfile): ProfileFacts {
+export function factsOf(profile: WireProfile): ProfileFacts {
   return { nick: profile.nick, avatar: profile.avatar, messageSettings: profile.messageSettings, adminForbidType: profile.adminForbidType };
 }
 
@@ -59,6 +59,16 @@ export class ProfileCache {
       }
     }
     return out;
+  }
+
+  /** The cached facts of `userID` (a hit counts as a use), or undefined when not cached: never loads. */
+  peek(userID: string): ProfileFacts | undefined {
+    const hit = this.entries.get(userID);
+    if (hit) {
+      this.entries.delete(userID);
+      this.entries.set(userID, hit);
+    }
+    return hit;
   }
 
   /** Drops entries another node changed: the next read loads them from storage. */

@@ -157,6 +157,25 @@ export interface BlacklistRepository {
   contains(owner: string, blocked: string): Promise<boolean>;
 }
 
+/**
+ * A transaction written as a module-level function of plain data: its arguments and result are
+ * structured-cloneable, and it reaches nothing but the repositories it is given. Named by the
+ * module that exports it (under `name`), so a backend may run it on another thread: SQLite runs
+ * them on its storage thread, off the event loop (sqlite/sqlite-thread.ts). Define with
+ * `defineProcedure(import.meta.url, 'exportName', run)` and export the result under that name.
+ */
+export interface Procedure<A, R> {
+  /** URL of the module that exports this procedure (its `import.meta.url`). */
+  readonly module: string;
+  /** The name it is exported under. */
+  readonly name: string;
+  readonly run: (tx: StorageRepositories, args: A) => Promise<R>;
+}
+
+export function defineProcedure<A, R>(module: string, name: string, run: (tx: StorageRepositories, args: A) => Promise<R>): Procedure<A, R> {
+  return { module, name, run };
+}
+
 export interface Storage extends StorageRepositories {
   /** Creates or upgrades the schema. Idempotent. */
   migrate(): Promise<void>;
@@ -167,6 +186,13 @@ export interface Storage extends StorageRepositories {
    * repositories it is given (publishing, caches) belong after the promise settles.
    */
   transaction<T>(fn: (tx: StorageRepositories) => Promise<T>): Promise<T>;
+  /**
+   * Runs `procedure.run(tx, args)` as `transaction()` runs a function: atomic, settled once durable,
+   * possibly run more than once. It may run on another thread, against another connection: what it
+   * wrote is visible to reads and transactions once its promise has settled. An error it throws
+   * arrives as a plain Error (name, message); refusals the caller must tell apart belong in its result.
+   */
+  call<A, R>(procedure: Procedure<A, R>, args: A): Promise<R>;
   close(): Promise<void>;
 }
 

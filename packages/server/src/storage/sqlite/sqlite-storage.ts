@@ -40,11 +40,13 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { Storage, StorageRepositories } from '../storage.js';
+import type { Procedure, Storage, StorageRepositories } from '../storage.js';
 import { openSqlite, type SqliteHandle, type SqliteStatement } from './sqlite-handle.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
 import { createSqliteRepositories } from './sqlite-repositories.js';
+import { SqliteThread } from './sqlite-thread.js';
 import { type FileSync, WalSync } from './wal-sync.js';
+import { createWriteLockFlags, writeLockPeer, type WriteLockPeer } from './write-lock-peer.js';
 
 export interface SqliteStorageConfig {
   /** Database file path, or ":memory:" (tests; then one connection serves reads and writes). */
@@ -63,12 +65,28 @@ export interface SqliteStorageConfig {
   sharedFile?: boolean;
   /** How the WAL file is flushed to disk (default fdatasync on the thread pool); tests observe it. */
   fileSync?: FileSync;
+  /**
+   * Run procedures (`call()`: the 1:1 send) on a storage thread with its own write connection
+   * (sqlite-thread.ts), off the event loop. Only for a WAL file no other process shares; otherwise
+   * they run here like any transaction. Default false.
+   */
+  storageThread?: boolean;
+  /**
+   * Reads never go through this instance outside its transactions (the storage thread's own
+   * instance): no read connection, and the next batch may fill while the last commit syncs.
+   */
+  writeOnly?: boolean;
+  /** Another write connection of this process on the same file, to take turns with (write-lock-peer.ts). */
+  lockPeer?: WriteLockPeer;
 }
 
 /** Retry delay while another process holds the write lock, ms. */
 const BUSY_RETRY_MS = 1;
 /** For this long after a busy lock, batches are spaced by BUSY_RETRY_MS (ms). */
 const CONTENTION_MEMORY_MS = 1000;
+
+/** Longest a batch waits to begin while the other write connection of this process waits for the lock, ms. */
+const MAX_YIELD_MS = 10;
 
 /** After a batch had to be replayed, batches run with a SAVEPOINT per job for this long (ms). */
 const SAFE_MODE_MS = 1000;
@@ -130,10 +148,16 @@ export class SqliteStorage implements Storage {
   /** Set by migrate() for a file database in WAL mode: commits are made durable off the event loop. */
   private walSync: WalSync | null = null;
   private readonly walMode: boolean;
+  /** The storage thread running `call()`s, once migrate() started it (config.storageThread). */
+  private thread: SqliteThread | null = null;
+  private lockPeer: WriteLockPeer | null;
+  /** Since when the next batch has been held back for the other write connection (Date.now()), or null. */
+  private yieldingSince: number | null = null;
 
   constructor(private readonly config: SqliteStorageConfig) {
     this.maxBatch = config.maxBatch ?? 512;
     this.maxCommitJobs = Math.max(this.maxBatch, config.maxCommitJobs ?? 2048);
+    this.lockPeer = config.lockPeer ?? null;
     if (config.filename !== ':memory:') mkdirSync(dirname(config.filename), { recursive: true });
     this.writer = openSqlite(config.filename);
     // SQLite answers with the mode it is in: a file system without shared memory keeps 'delete'.
@@ -186,7 +210,7 @@ export class SqliteStorage implements Storage {
       this.writer.pragma('synchronous = NORMAL');
       this.walSync = new WalSync(`${this.config.filename}-wal`, this.config.fileSync);
     }
-    if (this.config.filename !== ':memory:' && !this.reader) {
+    if (this.config.filename !== ':memory:' && !this.reader && this.config.writeOnly !== true) {
       this.reader = openSqlite(this.config.filename, { readonly: true });
       this.reader.pragma('busy_timeout = 5000');
       // History reads walk the B-trees of a file that may hold millions of messages: keep the
@@ -203,6 +227,22 @@ export class SqliteStorage implements Storage {
         groups: readRepos.groups,
       });
     }
+    if (this.config.storageThread === true && this.walSync && this.reader && this.config.sharedFile !== true && !this.thread) {
+      const lockFlags = createWriteLockFlags();
+      this.thread = await SqliteThread.start({ filename: this.config.filename, maxBatch: this.maxBatch, maxCommitJobs: this.maxCommitJobs, lockFlags });
+      this.lockPeer = writeLockPeer(lockFlags, 0);
+    }
+  }
+
+  /** Whether procedures run on the storage thread (tests read it). */
+  get threaded(): boolean {
+    return this.thread !== null;
+  }
+
+  call<A, R>(procedure: Procedure<A, R>, args: A): Promise<R> {
+    if (this.closed) return Promise.reject(new Error('storage is closed'));
+    if (this.thread) return this.thread.call(procedure, args);
+    return this.transaction((tx) => procedure.run(tx, args));
   }
 
   transaction<T>(fn: (tx: StorageRepositories) => Promise<T>): Promise<T> {
@@ -219,6 +259,12 @@ export class SqliteStorage implements Storage {
     this.flushScheduled = true;
     const run = (): void => {
       this.flushScheduled = false;
+      // The other write connection waits for the lock: leave it free for a moment first.
+      if (this.lockPeer?.otherWaiting() && Date.now() - (this.yieldingSince ??= Date.now()) < MAX_YIELD_MS) {
+        this.scheduleFlush(BUSY_RETRY_MS);
+        return;
+      }
+      this.yieldingSince = null;
       let busy = false;
       this.flushing = this.flush()
         .then((outcome) => {
@@ -243,8 +289,11 @@ export class SqliteStorage implements Storage {
     if (slice.length === 0) return 'done';
     try {
       this.control.begin.run();
+      this.lockPeer?.setWaiting(false);
     } catch (error) {
-      if (isBusy(error)) {
+      const busy = isBusy(error);
+      this.lockPeer?.setWaiting(busy);
+      if (busy) {
         this.queue.unshift(...slice);
         return 'busy';
       }
@@ -257,7 +306,7 @@ export class SqliteStorage implements Storage {
     const outcomes: Outcome[] = [];
     for (;;) {
       if (!(await this.runSlice(slice, batch, outcomes))) return 'done';
-      if (!pipelined || this.syncsInFlight === 0 || batch.length >= this.maxCommitJobs) break;
+      if (!pipelined || this.syncsInFlight === 0 || batch.length >= this.maxCommitJobs || this.lockPeer?.otherWaiting()) break;
       // The previous commit is still syncing: take in what arrives meanwhile. Jobs already
       // queued run after one turn of the event loop; otherwise wait for a job or for the sync.
       if (this.queue.length > 0) await new Promise<void>((resolve) => setImmediate(resolve));
@@ -340,7 +389,13 @@ export class SqliteStorage implements Storage {
    * find it taken nearly all the time).
    */
   private pipelines(): boolean {
-    return this.walSync !== null && this.reader !== null && this.config.sharedFile !== true && Date.now() - this.lastBusyAt >= CONTENTION_MEMORY_MS;
+    return (
+      this.walSync !== null &&
+      (this.reader !== null || this.config.writeOnly === true) &&
+      this.config.sharedFile !== true &&
+      Date.now() - this.lastBusyAt >= CONTENTION_MEMORY_MS &&
+      !(this.lockPeer?.otherWaiting() ?? false)
+    );
   }
 
   /** Rows changed on the writer since it opened (SQLite's total_changes()). */
@@ -363,6 +418,7 @@ export class SqliteStorage implements Storage {
       if (this.flushing) await this.flushing;
       else await new Promise((r) => setImmediate(r));
     }
+    await this.thread?.close();
     await this.walSync?.close();
     this.reader?.close();
     this.writer.close();

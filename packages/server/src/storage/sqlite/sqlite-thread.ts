@@ -1,0 +1,157 @@
+/**
+ * The storage thread: a worker thread with its own write connection to the SQLite file, which
+ * runs storage procedures (storage.ts `Procedure`: the 1:1 send) with its own group commit and
+ * WAL sync, so their SQLite work (statements, COMMIT's WAL writes, checkpoints) runs on the
+ * second core instead of the event loop. Transactions given as closures still run on the event
+ * loop's connection; the two take turns at the file's write lock (write-lock-peer.ts).
+ *
+ * Calls made in one event-loop turn cross in one message, and the results of one commit come
+ * back in one: a send costs two structured clones (its arguments and its result), not a hop per
+ * statement. A call settles when its transaction is durable, exactly as `transaction()` does.
+ * Calls keep their order: the thread starts them in the order they were made.
+ *
+ * If the thread dies, every call in flight and every later one rejects (the server cannot store
+ * sends any more; what was acknowledged is on disk).
+ */
+import { once } from 'node:events';
+import { Worker } from 'node:worker_threads';
+import type { Procedure } from '../storage.js';
+import { runnableURL } from './runnable-url.js';
+
+/** What the thread is started with (workerData). */
+export interface ThreadData {
+  filename: string;
+  maxBatch: number;
+  maxCommitJobs: number;
+  /** write-lock-peer.ts flags; the thread is side 1. */
+  lockFlags: SharedArrayBuffer;
+}
+
+export interface ThreadCall {
+  id: number;
+  module: string;
+  name: string;
+  args: unknown;
+}
+
+export type ThreadResult = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: { name: string; message: string } };
+
+export type ToThread = { t: 'calls'; calls: ThreadCall[] } | { t: 'close' };
+export type FromThread = { t: 'ready' } | { t: 'failed'; error: { name: string; message: string } } | { t: 'results'; results: ThreadResult[] } | { t: 'closed' };
+
+/** An error as it crosses threads: its name and message. */
+export function plainError(error: unknown): { name: string; message: string } {
+  if (error instanceof Error) return { name: error.name, message: error.message };
+  return { name: 'Error', message: String(error) };
+}
+
+function revive(error: { name: string; message: string }): Error {
+  const revived = new Error(error.message);
+  revived.name = error.name;
+  return revived;
+}
+
+interface Pending {
+  resolve: (value: unknown) => void;
+  reject: (reason: unknown) => void;
+}
+
+export class SqliteThread {
+  private readonly pending = new Map<number, Pending>();
+  private outgoing: ThreadCall[] = [];
+  private postScheduled = false;
+  private nextID = 1;
+  /** Set once the thread has stopped or failed: every call rejects with it. */
+  private stopped: Error | null = null;
+  private closing: Promise<void> | null = null;
+  /** Module URLs as the thread loads them (mapped once per procedure module). */
+  private readonly moduleURLs = new Map<string, string>();
+
+  private constructor(private readonly worker: Worker) {
+    worker.on('message', (msg: FromThread) => {
+      if (msg.t === 'results') this.settle(msg.results);
+    });
+    worker.on('error', (error) => this.stop(new Error(`storage thread failed: ${error.message}`, { cause: error })));
+    worker.on('exit', (code) => this.stop(new Error(`storage thread stopped (exit code ${code})`)));
+    // Only calls in flight keep the process alive (ref'd while there are any).
+    worker.unref();
+  }
+
+  /** Starts the thread on an already migrated file; resolves once it can take calls. */
+  static async start(data: ThreadData): Promise<SqliteThread> {
+    const script = new URL('./sqlite-worker.js', runnableURL(import.meta.url));
+    const worker = new Worker(script, { workerData: data, name: 'parley-storage' });
+    const [first] = (await Promise.race([once(worker, 'message'), once(worker, 'error').then(([error]) => Promise.reject(error))])) as [FromThread];
+    if (first.t !== 'ready') {
+      await worker.terminate();
+      throw first.t === 'failed' ? revive(first.error) : new Error(`storage thread answered ${first.t} before ready`);
+    }
+    return new SqliteThread(worker);
+  }
+
+  call<A, R>(procedure: Procedure<A, R>, args: A): Promise<R> {
+    if (this.stopped) return Promise.reject(this.stopped);
+    if (this.closing) return Promise.reject(new Error('storage is closed'));
+    let module = this.moduleURLs.get(procedure.module);
+    if (module === undefined) {
+      module = runnableURL(procedure.module);
+      this.moduleURLs.set(procedure.module, module);
+    }
+    const id = this.nextID++;
+    this.outgoing.push({ id, module, name: procedure.name, args });
+    if (this.pending.size === 0) this.worker.ref();
+    const settled = new Promise<R>((resolve, reject) => this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject }));
+    if (!this.postScheduled) {
+      this.postScheduled = true;
+      // Everything called in this turn crosses in one message.
+      setImmediate(() => this.post());
+    }
+    return settled;
+  }
+
+  /** Lets the calls in flight finish, closes the thread's connection and waits for it to exit. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      if (this.stopped) return;
+      this.post();
+      const exited = once(this.worker, 'exit');
+      this.worker.ref();
+      this.worker.postMessage({ t: 'close' } satisfies ToThread);
+      await exited;
+    })();
+    return this.closing;
+  }
+
+  private post(): void {
+    this.postScheduled = false;
+    if (this.outgoing.length === 0 || this.stopped) return;
+    const calls = this.outgoing;
+    this.outgoing = [];
+    try {
+      this.worker.postMessage({ t: 'calls', calls } satisfies ToThread);
+    } catch (error) {
+      // An argument that cannot be cloned fails its whole message: reject those calls.
+      this.settle(calls.map((c) => ({ id: c.id, ok: false as const, error: plainError(error) })));
+    }
+  }
+
+  private settle(results: readonly ThreadResult[]): void {
+    for (const result of results) {
+      const waiter = this.pending.get(result.id);
+      if (!waiter) continue;
+      this.pending.delete(result.id);
+      if (result.ok) waiter.resolve(result.value);
+      else waiter.reject(revive(result.error));
+    }
+    if (this.pending.size === 0 && !this.closing) this.worker.unref();
+  }
+
+  private stop(error: Error): void {
+    if (this.stopped) return;
+    this.stopped = this.closing ? new Error('storage is closed') : error;
+    this.outgoing = [];
+    const waiters = [...this.pending.values()];
+    this.pending.clear();
+    for (const waiter of waiters) waiter.reject(error);
+  }
+}
