@@ -5,6 +5,8 @@
  * Writes happen inside `transaction(fn)`. A backend may group several
  * transactions into one database commit (group commit), but each `fn` is
  * atomic on its own and its promise settles only after its data is durable.
+ * `call(procedure, args)` runs a transaction written as a module-level function
+ * of plain data, which a backend may run on another thread (the 1:1 send).
  */
 import type { WireMessage, WireProfile } from '@parley/protocol';
 import type { GroupBanRepository, GroupRepository } from './group-repository.js';

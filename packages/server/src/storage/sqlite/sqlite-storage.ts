@@ -33,6 +33,11 @@
  * function may therefore run more than once (storage.ts): only its last run
  * counts.
  *
+ * Procedures (`call()`, the 1:1 send) run on a storage thread with its own
+ * write connection when `storageThread` is set and no other process shares the
+ * file (sqlite-thread.ts); the two connections of the process take turns at the
+ * write lock (write-lock-peer.ts). Otherwise a procedure is one more transaction.
+ *
  * Several processes may share the file (cluster mode, SQLite's own locking):
  * when another process holds the write lock, the batch waits without blocking
  * the event loop (it retries BEGIN IMMEDIATE on a 1 ms timer instead of
