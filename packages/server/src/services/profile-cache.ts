@@ -42,12 +42,9 @@ export class ProfileCache {
     const out = new Map<string, ProfileFacts>();
     const missing: string[] = [];
     for (const userID of new Set(userIDs)) {
-      const hit = this.entries.get(userID);
-      if (hit) {
-        this.entries.delete(userID);
-        this.entries.set(userID, hit);
-        out.set(userID, hit);
-      } else missing.push(userID);
+      const hit = this.peek(userID);
+      if (hit) out.set(userID, hit);
+      else missing.push(userID);
     }
     if (missing.length > 0) {
       const writesBefore = this.writes;

@@ -64,8 +64,6 @@ export class SqliteThread {
   /** Set once the thread has stopped or failed: every call rejects with it. */
   private stopped: Error | null = null;
   private closing: Promise<void> | null = null;
-  /** Module URLs as the thread loads them (mapped once per procedure module). */
-  private readonly moduleURLs = new Map<string, string>();
 
   private constructor(private readonly worker: Worker) {
     worker.on('message', (msg: FromThread) => {
@@ -92,13 +90,8 @@ export class SqliteThread {
   call<A, R>(procedure: Procedure<A, R>, args: A): Promise<R> {
     if (this.stopped) return Promise.reject(this.stopped);
     if (this.closing) return Promise.reject(new Error('storage is closed'));
-    let module = this.moduleURLs.get(procedure.module);
-    if (module === undefined) {
-      module = runnableURL(procedure.module);
-      this.moduleURLs.set(procedure.module, module);
-    }
     const id = this.nextID++;
-    this.outgoing.push({ id, module, name: procedure.name, args });
+    this.outgoing.push({ id, module: runnableURL(procedure.module), name: procedure.name, args });
     if (this.pending.size === 0) this.worker.ref();
     const settled = new Promise<R>((resolve, reject) => this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject }));
     if (!this.postScheduled) {
