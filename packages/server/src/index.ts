@@ -7,7 +7,7 @@ export type { UserSigClaims, UserSigResult } from './auth/usersig.js';
 export type { AppIdentity } from './auth/app-identity.js';
 export type { Procedure, Storage, StorageRepositories, StoredMessage } from './storage/storage.js';
 export { defineProcedure } from './storage/storage.js';
-export { SqliteStorage } from './storage/sqlite/sqlite-storage.js';
+export { CHECKPOINT_WAL_BYTES, SqliteStorage } from './storage/sqlite/sqlite-storage.js';
 export type { Broker, UserDelivery, DeliveryHandler, RoomDelivery, RoomDeliveryHandler, Invalidation } from './cluster/broker.js';
 export { LocalBroker } from './cluster/local-broker.js';
 export { RedisBroker } from './cluster/redis-broker.js';

@@ -4,19 +4,19 @@
  * reads, keep their errors, take turns at the write lock with transactions run on the event loop,
  * and stop cleanly. Without the thread (`:memory:`, a shared file) the same calls run in process.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SqliteStorage } from '@parley/server';
+import { CHECKPOINT_WAL_BYTES, SqliteStorage } from '@parley/server';
 import { advance, ensure, ensureThenThrow, misnamed } from './fixtures/procedures.mjs';
 
 let dir: string;
 let file: string;
 const opened: SqliteStorage[] = [];
 
-async function open(options: { storageThread?: boolean; sharedFile?: boolean; filename?: string } = {}): Promise<SqliteStorage> {
+async function open(options: { storageThread?: boolean; sharedFile?: boolean; filename?: string; checkpointWalBytes?: number } = {}): Promise<SqliteStorage> {
   const storage = new SqliteStorage({ filename: file, storageThread: true, ...options });
   opened.push(storage);
   await storage.migrate();
@@ -110,4 +110,48 @@ describe('SqliteStorage with a storage thread', () => {
       rmSync(`${file}-shm`, { force: true });
     }
   });
+});
+
+describe('WAL checkpoints', () => {
+  const PAGE = 4096;
+  const walBytes = (): number => statSync(`${file}-wal`).size;
+  /** 300 commits, each a new user: at least a page each in the WAL until a checkpoint. */
+  async function write(storage: SqliteStorage, threaded: boolean): Promise<void> {
+    for (let i = 0; i < 300; i++) {
+      const userID = `user-${i}-${'x'.repeat(40)}`;
+      if (threaded) await storage.call(ensure, { userID });
+      else await storage.transaction((tx) => tx.users.ensure(userID, 1));
+    }
+  }
+
+  it('checkpoints at 128 MiB of WAL by default; with a storage thread the event loop’s connection at twice that', async () => {
+    expect(CHECKPOINT_WAL_BYTES).toBe(128 * 1024 * 1024);
+    const alone = await open({ storageThread: false });
+    expect(alone.checkpointPages).toBe(CHECKPOINT_WAL_BYTES / PAGE);
+    await alone.close();
+    const withThread = await open();
+    expect(withThread.threaded).toBe(true);
+    expect(withThread.checkpointPages).toBe((2 * CHECKPOINT_WAL_BYTES) / PAGE);
+  });
+
+  for (const threaded of [false, true]) {
+    const where = threaded ? 'the storage thread' : 'the event loop';
+    it(`commits on ${where} checkpoint once the WAL passes checkpointWalBytes, and not before`, async () => {
+      // 16 pages: the WAL never grows far past that (one commit is a page or two).
+      const small = await open({ storageThread: threaded, checkpointWalBytes: 16 * PAGE });
+      await write(small, threaded);
+      expect(small.threaded).toBe(threaded);
+      // Twice the threshold is the event loop's connection's (with a thread): it must not be the one that checkpointed.
+      expect(walBytes()).toBeLessThan(2 * 16 * (PAGE + 24));
+      expect(await small.users.exists('user-299-' + 'x'.repeat(40))).toBe(true);
+      await small.close();
+      rmSync(file, { force: true });
+      rmSync(`${file}-wal`, { force: true });
+      rmSync(`${file}-shm`, { force: true });
+      // The same writes under a large threshold leave every frame in the WAL.
+      const large = await open({ storageThread: threaded, checkpointWalBytes: 64 * 1024 * 1024 });
+      await write(large, threaded);
+      expect(walBytes()).toBeGreaterThan(300 * PAGE);
+    });
+  }
 });

@@ -83,7 +83,25 @@ export interface SqliteStorageConfig {
   writeOnly?: boolean;
   /** Another write connection of this process on the same file, to take turns with (write-lock-peer.ts). */
   lockPeer?: WriteLockPeer;
+  /**
+   * A commit that leaves the WAL holding more than this many bytes of pages checkpoints it into the
+   * database file (SQLite's `wal_autocheckpoint`, in pages). Default `CHECKPOINT_WAL_BYTES`.
+   */
+  checkpointWalBytes?: number;
 }
+
+/**
+ * The WAL's size at which a commit checkpoints it, bytes (SQLite's default is 1,000 pages, 4 MB).
+ *
+ * A 1:1 send dirties ≈ 2 pages that other sends of its commit rarely share (its conversation's
+ * last leaf and its sender's leaf of the idempotency index), and a checkpoint copies each page
+ * of the WAL once, however many frames hold it, then syncs the database file, inside the COMMIT
+ * that crossed the threshold. At 4 MB a run of 10,000 sends/s checkpointed several times a
+ * second, copied the same hot pages each time, and the storage thread spent most of its time in
+ * those COMMITs: it saturated (p50 0.3–1.3 s). At 64–156 MB: p50 12–28 ms, p99 110–190 ms,
+ * 10 instead of 14–15 KB written to disk per message (docs/performance.md, session 8).
+ */
+export const CHECKPOINT_WAL_BYTES = 128 * 1024 * 1024;
 
 /** Retry delay while another process holds the write lock, ms. */
 const BUSY_RETRY_MS = 1;
@@ -170,6 +188,7 @@ export class SqliteStorage implements Storage {
     this.writer.pragma('synchronous = FULL');
     this.writer.pragma('busy_timeout = 5000');
     this.writer.pragma(`cache_size = -${CACHE_KIB}`);
+    if (this.walMode) this.setCheckpointBytes(config.checkpointWalBytes ?? CHECKPOINT_WAL_BYTES);
     this.writeRepos = createSqliteRepositories(this.writer);
     this.control = {
       begin: this.writer.prepare('BEGIN IMMEDIATE'),
@@ -234,9 +253,31 @@ export class SqliteStorage implements Storage {
     }
     if (this.config.storageThread === true && this.walSync && this.reader && this.config.sharedFile !== true && !this.thread) {
       const lockFlags = createWriteLockFlags();
-      this.thread = await SqliteThread.start({ filename: this.config.filename, maxBatch: this.maxBatch, maxCommitJobs: this.maxCommitJobs, lockFlags });
+      const checkpointWalBytes = this.config.checkpointWalBytes ?? CHECKPOINT_WAL_BYTES;
+      this.thread = await SqliteThread.start({ filename: this.config.filename, maxBatch: this.maxBatch, maxCommitJobs: this.maxCommitJobs, checkpointWalBytes, lockFlags });
       this.lockPeer = writeLockPeer(lockFlags, 0);
+      // The thread makes most commits: it checkpoints, and the event loop's connection only
+      // if the thread has not (a WAL twice as large), e.g. when only group messages are sent.
+      this.setCheckpointBytes(2 * checkpointWalBytes);
     }
+  }
+
+  /** Sets SQLite's `wal_autocheckpoint` to the pages that make `bytes`. */
+  private setCheckpointBytes(bytes: number): void {
+    this.writer.pragma(`wal_autocheckpoint = ${Math.max(1, Math.floor(bytes / this.writerPragma('page_size')))}`);
+  }
+
+  /** The WAL size, in pages, at which this instance's commits checkpoint (tests read it). */
+  get checkpointPages(): number {
+    return this.writerPragma('wal_autocheckpoint');
+  }
+
+  /** A numeric pragma's value on the write connection. */
+  private writerPragma(name: 'page_size' | 'wal_autocheckpoint'): number {
+    const row = this.writer.prepare(`PRAGMA ${name}`).get() as Record<string, unknown> | undefined;
+    const value = row?.[name];
+    if (typeof value !== 'number') throw new Error(`PRAGMA ${name} answered ${JSON.stringify(row)}`);
+    return value;
   }
 
   /** Whether procedures run on the storage thread (tests read it). */

@@ -23,6 +23,7 @@ export interface ThreadData {
   filename: string;
   maxBatch: number;
   maxCommitJobs: number;
+  checkpointWalBytes: number;
   /** write-lock-peer.ts flags; the thread is side 1. */
   lockFlags: SharedArrayBuffer;
 }

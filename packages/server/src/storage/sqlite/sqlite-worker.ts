@@ -20,6 +20,7 @@ try {
     filename: data.filename,
     maxBatch: data.maxBatch,
     maxCommitJobs: data.maxCommitJobs,
+    checkpointWalBytes: data.checkpointWalBytes,
     writeOnly: true,
     lockPeer: writeLockPeer(data.lockFlags, 1),
   });
