@@ -17,7 +17,7 @@ export {
   c2cConversationID,
 } from './ids.js';
 export type { ParsedConversationID } from './ids.js';
-export { decodeClientFrame, decodeServerFrame, encodeFrame, encodeOkResponse, EncodedData, REQUEST_COMMANDS } from './codec/json-codec.js';
+export { decodeClientFrame, decodeServerFrame, encodeFrame, encodeOkResponse, encodePush, EncodedData, REQUEST_COMMANDS } from './codec/json-codec.js';
 export type { DecodeResult } from './codec/json-codec.js';
 export type { WireConversationType, WirePriority, WireMessageInput, WireMessage, WireConversation } from './frames/message.js';
 export { PROFILE_STANDARD_KEYS, PROFILE_CUSTOM_KEY_PATTERN, PROFILE_MAX_VALUE_BYTES } from './frames/profile.js';

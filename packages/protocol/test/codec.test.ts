@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeClientFrame, encodeFrame, REQUEST_COMMANDS, type DecodeResult } from '../src/codec/json-codec.js';
+import { decodeClientFrame, EncodedData, encodeFrame, encodePush, REQUEST_COMMANDS, type DecodeResult } from '../src/codec/json-codec.js';
 import { ErrorCode } from '../src/error-codes.js';
 import type { ClientFrame, RequestBodies, RequestCmd } from '../src/frames/client-frames.js';
 import {
@@ -777,6 +777,18 @@ describe('decodeClientFrame: properties', () => {
         expect(expectOk(decodeClientFrame(JSON.stringify(wire)))).toEqual(wire);
       }),
       { numRuns: 300 },
+    );
+  });
+});
+
+describe('encodePush', () => {
+  it('gives the text encodeFrame gives for the same push', () => {
+    fc.assert(
+      fc.property(fc.constantFrom('push.message' as const, 'push.revoke' as const), fc.dictionary(fc.string(), fc.jsonValue()), (cmd, data) => {
+        const json = new EncodedData(JSON.stringify(data));
+        expect(encodePush(cmd, json as never)).toBe(encodeFrame({ cmd, data } as never));
+      }),
+      { numRuns: 200 },
     );
   });
 });

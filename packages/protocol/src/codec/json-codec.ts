@@ -1,7 +1,7 @@
 /** JSON text codec for protocol v1: decode + validate client frames, encode any frame. */
 import { ErrorCode } from '../error-codes.js';
 import type { ClientFrame, RequestCmd } from '../frames/client-frames.js';
-import type { ServerFrame } from '../frames/server-frames.js';
+import type { PushFrame, ServerFrame } from '../frames/server-frames.js';
 import { isValidGroupID, isValidUserID, MAX_MESSAGE_ID_LENGTH, parseConversationID } from '../ids.js';
 import { arrayOf, bool, check, int, isPlainObject, object, oneOf, opt, plainObject, req, str, type Rule } from './validate.js';
 
@@ -193,6 +193,11 @@ export class EncodedData<T> {
 /** The frame `encodeFrame({ cmd: 'res', id, code: 0, data })` gives, with `data` as JSON text. */
 export function encodeOkResponse(id: number, dataJson: string): string {
   return `{"cmd":"res","id":${JSON.stringify(id)},"code":0,"data":${dataJson}}`;
+}
+
+/** The frame `encodeFrame({ cmd, data })` gives for a push, with `data` as JSON text (one serialisation for a push and its ack). */
+export function encodePush<F extends PushFrame>(cmd: F['cmd'], dataJson: EncodedData<F['data']>): string {
+  return `{"cmd":${JSON.stringify(cmd)},"data":${dataJson.json}}`;
 }
 
 /** Parses a server frame on the client; `null` if it is not one (clients ignore such input). */

@@ -26,7 +26,7 @@ import type { Logger } from 'pino';
 import type { Broker } from '../cluster/broker.js';
 import type { AuthService } from '../services/auth-service.js';
 import type { ConversationService } from '../services/conversation-service.js';
-import type { MessageService } from '../services/message-service.js';
+import { encodeSentMessage, type MessageService } from '../services/message-service.js';
 import type { ProfileService } from '../services/profile-service.js';
 import type { RelationshipService } from '../services/relationship-service.js';
 import type { FileService } from '../files/file-service.js';
@@ -264,7 +264,7 @@ export class Gateway {
     'msg.send': async (c, f) =>
       f.body.message.conversationType === 'GROUP'
         ? this.services.groupMessages.send(this.caller(c), f.body.message, { onlineUserOnly: f.body.onlineUserOnly ?? false })
-        : this.services.messages.send(this.caller(c), f.body.message, { onlineUserOnly: f.body.onlineUserOnly ?? false }),
+        : encodeSentMessage(await this.services.messages.send(this.caller(c), f.body.message, { onlineUserOnly: f.body.onlineUserOnly ?? false })),
     'msg.list': async (c, f) =>
       isGroupConversation(f.body.conversationID)
         ? this.services.groupMessages.list(this.caller(c), f.body.conversationID, f.body.beforeSeq, f.body.count)

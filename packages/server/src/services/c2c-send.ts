@@ -77,6 +77,30 @@ export function storedMessage({ base, convKey }: C2CSendArgs, result: Extract<C2
   };
 }
 
+/** The wire message a `stored` result stands for: `toWire(storedMessage(args, result))`, as one object. */
+export function sentWireMessage({ base }: C2CSendArgs, result: Extract<C2CSendResult, { kind: 'stored' }>): WireMessage {
+  // Field by field, in toWire's order (the JSON is the same text).
+  return {
+    ID: base.ID,
+    conversationType: base.conversationType,
+    from: base.from,
+    to: base.to,
+    seq: result.seq,
+    time: base.time,
+    clientTime: base.clientTime,
+    random: base.random,
+    type: base.type,
+    payload: base.payload,
+    cloudCustomData: base.cloudCustomData,
+    priority: base.priority,
+    nick: result.nick,
+    avatar: result.avatar,
+    isRevoked: base.isRevoked,
+    revoker: base.revoker,
+    onlineOnly: false,
+  };
+}
+
 /** Facts from profiles (defaults for users without one). */
 export function sendFactsOf(from: string, to: string, sender: ProfileFacts, receiver: ProfileFacts | undefined): SendFacts {
   // Sending to yourself is never hidden: you are also the sender.

@@ -4,7 +4,7 @@ import type { ConversationState, StorageRepositories, StoredMessage, UserConvers
 
 /** Strips storage-only fields: the exact object the wire carries. */
 export function toWire(m: StoredMessage): WireMessage {
-  return {
+  const wire: WireMessage = {
     ID: m.ID,
     conversationType: m.conversationType,
     from: m.from,
@@ -22,8 +22,10 @@ export function toWire(m: StoredMessage): WireMessage {
     isRevoked: m.isRevoked,
     revoker: m.revoker,
     onlineOnly: m.onlineOnly,
-    ...(m.conversationType === 'GROUP' ? { nameCard: m.nameCard ?? '' } : {}),
   };
+  // Assigned, not spread into the literal: a spread there costs microseconds a call.
+  if (m.conversationType === 'GROUP') wire.nameCard = m.nameCard ?? '';
+  return wire;
 }
 
 /**

@@ -13,6 +13,7 @@ import {
   c2cConversationID,
   EncodedData,
   encodeFrame,
+  encodePush,
   isValidUserID,
   parseConversationID,
   type ListMessagesResult,
@@ -24,7 +25,7 @@ import {
 } from '@parley/protocol';
 import type { Broker } from '../cluster/broker.js';
 import { c2cKey, type Storage, type StorageRepositories } from '../storage/storage.js';
-import { sendC2C, sendFactsOf, sendRefusal, storedMessage, type SendFacts } from './c2c-send.js';
+import { sendC2C, sendFactsOf, sendRefusal, sentWireMessage, type SendFacts } from './c2c-send.js';
 import { type Clock, nowSeconds } from './clock.js';
 import { buildConversationView, encodeMessagePage, encodePullPage, peerOrd, toWire } from './conversation-views.js';
 import { ServiceError } from './service-error.js';
@@ -38,6 +39,18 @@ export interface MessagingLimits {
   revokeWindowSeconds: number;
   /** Largest `msg.list` page. TIM: 15. */
   pageSize: number;
+}
+
+/** A send's outcome: the message, whether it was a resend of a stored one, and the message's wire JSON. */
+export interface SentMessage {
+  message: WireMessage;
+  duplicate: boolean;
+  json: EncodedData<WireMessage>;
+}
+
+/** The `msg.send` answer for a sent message, spliced from its JSON (no second serialisation). */
+export function encodeSentMessage(sent: SentMessage): EncodedData<{ message: WireMessage; duplicate: boolean }> {
+  return new EncodedData(`{"message":${sent.json.json},"duplicate":${sent.duplicate}}`);
 }
 
 /** Who is asking: the user and the connection the request came in on (excluded from echo). */
@@ -57,7 +70,7 @@ export class MessageService {
     private readonly remind?: { discardsC2C(receiver: string, sender: string, repos?: Pick<StorageRepositories, 'groups'>): Promise<boolean> },
   ) {}
 
-  async send(caller: Caller, input: WireMessageInput, options: { onlineUserOnly?: boolean } = {}): Promise<{ message: WireMessage; duplicate: boolean }> {
+  async send(caller: Caller, input: WireMessageInput, options: { onlineUserOnly?: boolean } = {}): Promise<SentMessage> {
     if (input.conversationType !== 'C2C') throw new ServiceError(ErrorCode.InvalidRequest, 'group messaging is not available on this server version');
     if (!isValidUserID(input.to)) throw new ServiceError(ErrorCode.InvalidReceiver, `invalid receiver userID "${input.to}"`);
     assertValidBody(input, this.limits.maxBodyBytes);
@@ -84,8 +97,7 @@ export class MessageService {
       const refusal = await sendRefusal(this.storage, caller.userID, input.to, sender);
       if (refusal) throw new ServiceError(refusal.code, refusal.message);
       const message: WireMessage = { ...base, nick: sender.nick, avatar: sender.avatar, seq: 0, onlineOnly: true };
-      this.fanOut(caller, hiddenForReceiver ? null : input.to, { cmd: 'push.message', data: message });
-      return { message, duplicate: false };
+      return this.sent(caller, hiddenForReceiver ? null : input.to, message);
     }
 
     const convKey = c2cKey(caller.userID, input.to);
@@ -101,11 +113,17 @@ export class MessageService {
       if (result.message.to !== input.to || result.message.conversationType !== input.conversationType) {
         throw new ServiceError(ErrorCode.InvalidRequest, `message ID "${input.ID}" was already used for another conversation`);
       }
-      return { message: toWire(result.message), duplicate: true };
+      const message = toWire(result.message);
+      return { message, duplicate: true, json: new EncodedData(JSON.stringify(message)) };
     }
-    const message = toWire(storedMessage(args, result));
-    this.fanOut(caller, result.hiddenForReceiver ? null : input.to, { cmd: 'push.message', data: message }, result.discarded);
-    return { message, duplicate: false };
+    return this.sent(caller, result.hiddenForReceiver ? null : input.to, sentWireMessage(args, result), result.discarded);
+  }
+
+  /** Pushes a new message (serialised once, for the push and the sender's answer) and answers it. */
+  private sent(caller: Caller, peer: string | null, message: WireMessage, discardedByPeer?: boolean): SentMessage {
+    const json = new EncodedData<WireMessage>(JSON.stringify(message));
+    this.publish(caller, peer, encodePush('push.message', json), discardedByPeer);
+    return { message, duplicate: false, json };
   }
 
   /** A history page, already serialised (the storage renders each message's wire JSON). */
@@ -200,8 +218,12 @@ export class MessageService {
    * Publishes one frame, serialised once, to the peer and to the caller's other
    * connections; `peer` null: to the caller's other connections only (hidden from the receiver).
    */
-  private fanOut(caller: Caller, peer: string | null, frame: ServerFrame, discardedByPeer?: boolean): void {
-    const text = encodeFrame(frame);
+  private fanOut(caller: Caller, peer: string | null, frame: ServerFrame): void {
+    this.publish(caller, peer, encodeFrame(frame));
+  }
+
+  /** `fanOut` of a frame already serialised; `discardedByPeer` as the send's transaction found it (undefined: not read). */
+  private publish(caller: Caller, peer: string | null, text: string, discardedByPeer?: boolean): void {
     void this.broker.publishToUser(caller.userID, { kind: 'frame', frame: text, excludeConnectionID: caller.connectionID });
     if (peer === null || peer === caller.userID || discardedByPeer === true) return;
     if (discardedByPeer === false) void this.broker.publishToUser(peer, { kind: 'frame', frame: text });

@@ -1,0 +1,61 @@
+/**
+ * A 1:1 send is serialised once (services/c2c-send.ts, message-service.ts): the wire message built
+ * straight from the send's result, and the `msg.send` answer spliced from its JSON, must be the
+ * same text as the general path gives (toWire of the stored message, encodeFrame of the answer).
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { EncodedData, encodeFrame } from '@parley/protocol';
+import { sentWireMessage, storedMessage, type C2CSendArgs } from '../../src/services/c2c-send.js';
+import { toWire } from '../../src/services/conversation-views.js';
+import { encodeSentMessage } from '../../src/services/message-service.js';
+
+const args = fc.record({
+  ID: fc.string({ minLength: 1 }),
+  from: fc.string({ minLength: 1 }),
+  to: fc.string({ minLength: 1 }),
+  time: fc.nat(),
+  clientTime: fc.nat(),
+  random: fc.nat(),
+  type: fc.constantFrom('TIMTextElem', 'TIMCustomElem'),
+  payload: fc.dictionary(fc.string(), fc.jsonValue()),
+  cloudCustomData: fc.string(),
+  priority: fc.constantFrom('High' as const, 'Normal' as const, 'Low' as const, 'Lowest' as const),
+});
+const result = fc.record({
+  kind: fc.constant('stored' as const),
+  seq: fc.integer({ min: 1 }),
+  senderOrd: fc.integer({ min: 1 }),
+  nick: fc.string(),
+  avatar: fc.string(),
+  hiddenForReceiver: fc.boolean(),
+  discarded: fc.boolean(),
+});
+
+describe('a sent 1:1 message, serialised once', () => {
+  it('sentWireMessage is toWire(storedMessage(…)), to the JSON text', () => {
+    fc.assert(
+      fc.property(args, result, (a, r) => {
+        const sendArgs: C2CSendArgs = {
+          base: { ...a, conversationType: 'C2C', isRevoked: false, revoker: '' },
+          convKey: `${a.from}|${a.to}`,
+          facts: null,
+        };
+        expect(JSON.stringify(sentWireMessage(sendArgs, r))).toBe(JSON.stringify(toWire(storedMessage(sendArgs, r))));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('the msg.send answer spliced from the JSON is the one encodeFrame gives', () => {
+    fc.assert(
+      fc.property(args, fc.boolean(), fc.integer({ min: 1 }), (a, duplicate, id) => {
+        const message = { ...a, conversationType: 'C2C' as const, seq: 1, nick: '', avatar: '', isRevoked: false, revoker: '', onlineOnly: false };
+        const data = encodeSentMessage({ message, duplicate, json: new EncodedData(JSON.stringify(message)) });
+        expect(JSON.parse(data.json)).toEqual(JSON.parse(JSON.stringify({ message, duplicate })));
+        expect(`{"cmd":"res","id":${id},"code":0,"data":${data.json}}`).toBe(encodeFrame({ cmd: 'res', id, code: 0, data: { message, duplicate } }));
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
