@@ -1,6 +1,10 @@
 /**
  * A minimal declarative validator, so the protocol package stays dependency-free.
  * Each rule returns an error message or `null`.
+ *
+ * `path` names the value in the message, which starts with it. Containers pass their items only
+ * the last step (`key`, or '' for an array item) and put their own path in front of an error on
+ * its way up, so a valid frame builds no path strings (one per field of every frame, before).
  */
 export type Rule = (value: unknown, path: string) => string | null;
 
@@ -50,8 +54,8 @@ export const arrayOf =
     if (opts.min !== undefined && v.length < opts.min) return `${path} must have at least ${opts.min} items`;
     if (opts.max !== undefined && v.length > opts.max) return `${path} must have at most ${opts.max} items`;
     for (let i = 0; i < v.length; i++) {
-      const err = item(v[i], `${path}[${i}]`);
-      if (err) return err;
+      const err = item(v[i], '');
+      if (err) return `${path}[${i}]${err}`;
     }
     return null;
   };
@@ -79,8 +83,8 @@ export const object = (shape: Shape): Rule => {
         if (field.optional) continue;
         return `${path}.${key} is required`;
       }
-      const err = field.rule(value, `${path}.${key}`);
-      if (err) return err;
+      const err = field.rule(value, key);
+      if (err) return `${path}.${err}`;
     }
     return null;
   };
