@@ -44,6 +44,8 @@ export type C2CSendResult =
       hiddenForReceiver: boolean;
       /** The receiver's remind type for the sender is Discard: no live push. */
       discarded: boolean;
+      /** The message's wire JSON (`sentWireMessage`), made here, off the event loop: the push and the answer carry it. */
+      json: string;
     }
   /** The message already existed (same sender and ID): the stored original. */
   | { kind: 'duplicate'; message: StoredMessage }
@@ -142,8 +144,10 @@ export const sendC2C = defineProcedure<C2CSendArgs, C2CSendResult>(import.meta.u
     avatar: sender.avatar,
     hiddenForReceiver,
     discarded: false,
+    json: '',
   };
   await tx.messages.insert(storedMessage(args, result));
+  result.json = JSON.stringify(sentWireMessage(args, result));
   await tx.conversations.touchUserConversation({ owner: from, conversationID: c2cConversationID(to), peer: to, convKey, createdAt: base.time }, true);
   // The receiver's row is neither created nor un-hidden by a message hidden from them.
   if (to !== from && !hiddenForReceiver) {

@@ -25,7 +25,7 @@ import {
 } from '@parley/protocol';
 import type { Broker } from '../cluster/broker.js';
 import { c2cKey, type Storage, type StorageRepositories } from '../storage/storage.js';
-import { sendC2C, sendFactsOf, sendRefusal, sentWireMessage, type SendFacts } from './c2c-send.js';
+import { sendC2C, sendFactsOf, sendRefusal, type C2CSendResult, type SendFacts } from './c2c-send.js';
 import { type Clock, nowSeconds } from './clock.js';
 import { buildConversationView, encodeMessagePage, encodePullPage, peerOrd, toWire } from './conversation-views.js';
 import { ServiceError } from './service-error.js';
@@ -41,9 +41,8 @@ export interface MessagingLimits {
   pageSize: number;
 }
 
-/** A send's outcome: the message, whether it was a resend of a stored one, and the message's wire JSON. */
+/** A send's outcome: the message as wire JSON, and whether it was a resend of a stored one. */
 export interface SentMessage {
-  message: WireMessage;
   duplicate: boolean;
   json: EncodedData<WireMessage>;
 }
@@ -97,33 +96,37 @@ export class MessageService {
       const refusal = await sendRefusal(this.storage, caller.userID, input.to, sender);
       if (refusal) throw new ServiceError(refusal.code, refusal.message);
       const message: WireMessage = { ...base, nick: sender.nick, avatar: sender.avatar, seq: 0, onlineOnly: true };
-      return this.sent(caller, hiddenForReceiver ? null : input.to, message);
+      return this.sent(caller, hiddenForReceiver ? null : input.to, new EncodedData(JSON.stringify(message)));
     }
 
-    const convKey = c2cKey(caller.userID, input.to);
+    const to = input.to;
     // Nothing is awaited before the call: sends of one connection queue (and get seqs) in arrival order.
     // The profile facts come from the cache when it has both users, else the procedure reads them.
-    const facts = this.cachedFacts(caller.userID, input.to);
-    const args = { base, convKey, facts };
-    const result = await this.storage.call(sendC2C, args);
-    if (facts === null) void this.profiles.getMany([caller.userID, input.to]).catch(() => undefined);
+    const facts = this.cachedFacts(caller.userID, to);
+    const stored = this.storage.call(sendC2C, { base, convKey: c2cKey(caller.userID, to), facts });
+    // What waits for the result keeps only what answering needs, not the request: 10,000 sends
+    // in flight would otherwise hold their bodies through young-generation collections.
+    return stored.then((result) => this.answerSend(caller, to, input.ID, facts === null, result));
+  }
+
+  /** The answer to a 1:1 send once its transaction settled; the message's JSON was made by the procedure. */
+  private answerSend(caller: Caller, to: string, messageID: string, factsMissed: boolean, result: C2CSendResult): SentMessage {
+    if (factsMissed) void this.profiles.getMany([caller.userID, to]).catch(() => undefined);
     if (result.kind === 'refused') throw new ServiceError(result.code, result.message);
     if (result.kind === 'duplicate') {
       // The same (sender, ID) must belong to the same conversation; anything else is a client bug.
-      if (result.message.to !== input.to || result.message.conversationType !== input.conversationType) {
-        throw new ServiceError(ErrorCode.InvalidRequest, `message ID "${input.ID}" was already used for another conversation`);
+      if (result.message.to !== to || result.message.conversationType !== 'C2C') {
+        throw new ServiceError(ErrorCode.InvalidRequest, `message ID "${messageID}" was already used for another conversation`);
       }
-      const message = toWire(result.message);
-      return { message, duplicate: true, json: new EncodedData(JSON.stringify(message)) };
+      return { duplicate: true, json: new EncodedData(JSON.stringify(toWire(result.message))) };
     }
-    return this.sent(caller, result.hiddenForReceiver ? null : input.to, sentWireMessage(args, result), result.discarded);
+    return this.sent(caller, result.hiddenForReceiver ? null : to, new EncodedData(result.json), result.discarded);
   }
 
   /** Pushes a new message (serialised once, for the push and the sender's answer) and answers it. */
-  private sent(caller: Caller, peer: string | null, message: WireMessage, discardedByPeer?: boolean): SentMessage {
-    const json = new EncodedData<WireMessage>(JSON.stringify(message));
+  private sent(caller: Caller, peer: string | null, json: EncodedData<WireMessage>, discardedByPeer?: boolean): SentMessage {
     this.publish(caller, peer, encodePush('push.message', json), discardedByPeer);
-    return { message, duplicate: false, json };
+    return { duplicate: false, json };
   }
 
   /** A history page, already serialised (the storage renders each message's wire JSON). */
