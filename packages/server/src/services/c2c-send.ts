@@ -9,6 +9,7 @@
  */
 import { c2cConversationID, ErrorCode, type WireMessage } from '@parley/protocol';
 import { defineProcedure, type StorageRepositories, type StoredMessage } from '../storage/storage.js';
+import { toWire } from './conversation-views.js';
 import { factsOf, type ProfileFacts } from './profile-cache.js';
 import { ADMIN_FORBID_SEND_OUT, defaultProfile, MESSAGE_SETTINGS_RECEIVE_NONE } from './profile-rules.js';
 
@@ -44,7 +45,7 @@ export type C2CSendResult =
       hiddenForReceiver: boolean;
       /** The receiver's remind type for the sender is Discard: no live push. */
       discarded: boolean;
-      /** The message's wire JSON (`sentWireMessage`), made here, off the event loop: the push and the answer carry it. */
+      /** The message's wire JSON (`toWire` of the stored message), made here, off the event loop: the push and the answer carry it. */
       json: string;
     }
   /** The message already existed (same sender and ID): the stored original. */
@@ -76,30 +77,6 @@ export function storedMessage({ base, convKey }: C2CSendArgs, result: Extract<C2
     senderOrd: result.senderOrd,
     revokeTime: 0,
     hiddenForReceiver: result.hiddenForReceiver,
-  };
-}
-
-/** The wire message a `stored` result stands for: `toWire(storedMessage(args, result))`, as one object. */
-export function sentWireMessage({ base }: C2CSendArgs, result: Extract<C2CSendResult, { kind: 'stored' }>): WireMessage {
-  // Field by field, in toWire's order (the JSON is the same text).
-  return {
-    ID: base.ID,
-    conversationType: base.conversationType,
-    from: base.from,
-    to: base.to,
-    seq: result.seq,
-    time: base.time,
-    clientTime: base.clientTime,
-    random: base.random,
-    type: base.type,
-    payload: base.payload,
-    cloudCustomData: base.cloudCustomData,
-    priority: base.priority,
-    nick: result.nick,
-    avatar: result.avatar,
-    isRevoked: base.isRevoked,
-    revoker: base.revoker,
-    onlineOnly: false,
   };
 }
 
@@ -146,8 +123,9 @@ export const sendC2C = defineProcedure<C2CSendArgs, C2CSendResult>(import.meta.u
     discarded: false,
     json: '',
   };
-  await tx.messages.insert(storedMessage(args, result));
-  result.json = JSON.stringify(sentWireMessage(args, result));
+  const stored = storedMessage(args, result);
+  await tx.messages.insert(stored);
+  result.json = JSON.stringify(toWire(stored));
   await tx.conversations.touchUserConversation({ owner: from, conversationID: c2cConversationID(to), peer: to, convKey, createdAt: base.time }, true);
   // The receiver's row is neither created nor un-hidden by a message hidden from them.
   if (to !== from && !hiddenForReceiver) {
