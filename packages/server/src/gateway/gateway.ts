@@ -259,7 +259,6 @@ export class Gateway {
     }
   }
 
-
   private dispatch(connection: ClientConnection, frame: ClientFrame): Promise<ResponseData[RequestCmd] | EncodedData<ResponseData[RequestCmd]>> {
     const handler = this.handlers[frame.cmd] as Handler<RequestCmd>;
     return handler(connection, frame);
