@@ -134,6 +134,12 @@ describe('WAL checkpoints', () => {
     expect(withThread.checkpointPages).toBe((2 * CHECKPOINT_WAL_BYTES) / PAGE);
   });
 
+  it('refuses a checkpoint size that is not a positive number', () => {
+    for (const checkpointWalBytes of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(() => new SqliteStorage({ filename: file, checkpointWalBytes })).toThrow(/checkpointWalBytes must be a positive number/);
+    }
+  });
+
   for (const threaded of [false, true]) {
     const where = threaded ? 'the storage thread' : 'the event loop';
     it(`commits on ${where} checkpoint once the WAL passes checkpointWalBytes, and not before`, async () => {

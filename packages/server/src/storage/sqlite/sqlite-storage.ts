@@ -181,6 +181,11 @@ export class SqliteStorage implements Storage {
     this.maxBatch = config.maxBatch ?? 512;
     this.maxCommitJobs = Math.max(this.maxBatch, config.maxCommitJobs ?? 2048);
     this.lockPeer = config.lockPeer ?? null;
+    const checkpointBytes = config.checkpointWalBytes ?? CHECKPOINT_WAL_BYTES;
+    // (A value SQLite cannot read as a number would turn automatic checkpoints off, and the WAL would grow without end.)
+    if (!Number.isFinite(checkpointBytes) || checkpointBytes <= 0) {
+      throw new RangeError(`checkpointWalBytes must be a positive number of bytes, not ${checkpointBytes}`);
+    }
     if (config.filename !== ':memory:') mkdirSync(dirname(config.filename), { recursive: true });
     this.writer = openSqlite(config.filename);
     // SQLite answers with the mode it is in: a file system without shared memory keeps 'delete'.
@@ -188,7 +193,7 @@ export class SqliteStorage implements Storage {
     this.writer.pragma('synchronous = FULL');
     this.writer.pragma('busy_timeout = 5000');
     this.writer.pragma(`cache_size = -${CACHE_KIB}`);
-    if (this.walMode) this.setCheckpointBytes(config.checkpointWalBytes ?? CHECKPOINT_WAL_BYTES);
+    if (this.walMode) this.setCheckpointBytes(checkpointBytes);
     this.writeRepos = createSqliteRepositories(this.writer);
     this.control = {
       begin: this.writer.prepare('BEGIN IMMEDIATE'),
