@@ -18,7 +18,6 @@ import {
   parseConversationID,
   type ListMessagesResult,
   type PullMessagesResult,
-  type ServerFrame,
   type WireConversation,
   type WireMessage,
   type WireMessageInput,
@@ -125,7 +124,7 @@ export class MessageService {
 
   /** Pushes a new message (serialised once, for the push and the sender's answer) and answers it. */
   private sent(caller: Caller, peer: string | null, json: EncodedData<WireMessage>, discardedByPeer?: boolean): SentMessage {
-    this.publish(caller, peer, encodePush('push.message', json), discardedByPeer);
+    this.fanOut(caller, peer, encodePush('push.message', json), discardedByPeer);
     return { duplicate: false, json };
   }
 
@@ -200,7 +199,7 @@ export class MessageService {
       return { message: { ...message, isRevoked: true, revoker: caller.userID, revokeTime: now }, changed: true };
     });
     const wire = toWire(outcome.message);
-    if (outcome.changed) this.fanOut(caller, outcome.message.hiddenForReceiver ? null : peer, { cmd: 'push.revoke', data: wire });
+    if (outcome.changed) this.fanOut(caller, outcome.message.hiddenForReceiver ? null : peer, encodeFrame({ cmd: 'push.revoke', data: wire }));
     return wire;
   }
 
@@ -218,15 +217,11 @@ export class MessageService {
   }
 
   /**
-   * Publishes one frame, serialised once, to the peer and to the caller's other
+   * Publishes one frame, serialised once (`text`), to the peer and to the caller's other
    * connections; `peer` null: to the caller's other connections only (hidden from the receiver).
+   * `discardedByPeer` as the send's transaction found it (undefined: not read yet).
    */
-  private fanOut(caller: Caller, peer: string | null, frame: ServerFrame): void {
-    this.publish(caller, peer, encodeFrame(frame));
-  }
-
-  /** `fanOut` of a frame already serialised; `discardedByPeer` as the send's transaction found it (undefined: not read). */
-  private publish(caller: Caller, peer: string | null, text: string, discardedByPeer?: boolean): void {
+  private fanOut(caller: Caller, peer: string | null, text: string, discardedByPeer?: boolean): void {
     void this.broker.publishToUser(caller.userID, { kind: 'frame', frame: text, excludeConnectionID: caller.connectionID });
     if (peer === null || peer === caller.userID || discardedByPeer === true) return;
     if (discardedByPeer === false) void this.broker.publishToUser(peer, { kind: 'frame', frame: text });
