@@ -1,7 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { once } from 'node:events';
+import { createServer, Socket, type AddressInfo } from 'node:net';
+import { describe, expect, it, vi } from 'vitest';
 import { ConnectError, failureReason, LoginError, RequestError, sourceAddressFor } from '../src/conn.js';
 import { benchText, parseBenchText } from '../src/endpoints.js';
-import { maskedFrame, readServerFrames } from '../src/raw-ws.js';
+import { maskedFrame, RawWebSocket, readServerFrames } from '../src/raw-ws.js';
 
 describe('sourceAddressFor', () => {
   it('leaves the choice to the kernel while one address is enough', () => {
@@ -72,5 +74,53 @@ describe('raw-ws frames', () => {
     const seen: number[] = [];
     expect(readServerFrames(frames, 0, (f) => (seen.push(f.opcode), false))).toBe(4);
     expect(seen).toEqual([8]);
+  });
+
+  it('writes the frames of one tick in one write, and later ones after them', async () => {
+    // A bare TCP server that accepts the upgrade and records what arrives.
+    const received: Buffer[] = [];
+    let upgraded = false;
+    const server = createServer((socket: Socket) => {
+      socket.on('error', () => undefined); // terminate() resets the connection
+      socket.on('data', (chunk: Buffer) => {
+        if (!upgraded) {
+          upgraded = true;
+          socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n');
+          return;
+        }
+        received.push(chunk);
+      });
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const ws = new RawWebSocket({ onText: () => undefined, onClose: () => undefined });
+    // Both ends share this process, so the server reads whatever arrived in one chunk either way:
+    // the writes are counted where they are made.
+    const writes = vi.spyOn(Socket.prototype, 'write');
+    try {
+      await ws.open(`ws://127.0.0.1:${(server.address() as AddressInfo).port}/`, 2000);
+      writes.mockClear();
+      ws.sendText('one');
+      ws.sendText('two');
+      ws.sendText('three');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(writes).toHaveBeenCalledTimes(1);
+      ws.sendText('four');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(writes).toHaveBeenCalledTimes(2);
+      const all = Buffer.concat(received);
+      const texts: string[] = [];
+      for (let at = 0; at < all.length; ) {
+        const len = all[at + 1]! & 0x7f;
+        const mask = all.subarray(at + 2, at + 6);
+        texts.push(Buffer.from(all.subarray(at + 6, at + 6 + len).map((b, i) => b ^ mask[i % 4]!)).toString());
+        at += 6 + len;
+      }
+      expect(texts).toEqual(['one', 'two', 'three', 'four']);
+    } finally {
+      writes.mockRestore();
+      ws.terminate();
+      server.close();
+    }
   });
 });
