@@ -8,7 +8,7 @@
  * `call(procedure, args)` runs a transaction written as a module-level function
  * of plain data, which a backend may run on another thread (the 1:1 send).
  */
-import type { WireMessage, WireProfile } from '@parley/protocol';
+import type { WireMessage, WireProfile, WireRemindType } from '@parley/protocol';
 import type { GroupBanRepository, GroupRepository } from './group-repository.js';
 import type { FileRepository } from './file-records.js';
 
@@ -117,6 +117,9 @@ export interface MessageRepository {
   senderOrdAt(convKey: string, sender: string, seq: number): Promise<number>;
 }
 
+/** The columns `touchUserConversation` creates a row with. */
+export type UserConversationTouch = Pick<UserConversationRow, 'owner' | 'conversationID' | 'peer' | 'convKey' | 'createdAt'>;
+
 export interface ConversationRepository {
   /**
    * Reserves the next sequence for a conversation and bumps the sender's
@@ -125,7 +128,15 @@ export interface ConversationRepository {
   advance(convKey: string, senderIsA: boolean, time: number): Promise<ConversationState>;
   getState(convKey: string): Promise<ConversationState | null>;
   /** Creates the user's row if missing; when `unhide`, a hidden row becomes visible again. */
-  touchUserConversation(row: Pick<UserConversationRow, 'owner' | 'conversationID' | 'peer' | 'convKey' | 'createdAt'>, unhide: boolean): Promise<void>;
+  touchUserConversation(row: UserConversationTouch, unhide: boolean): Promise<void>;
+  /** `touchUserConversation` for each row, in one write (a 1:1 send touches its sender's and its receiver's). */
+  touchUserConversations(rows: readonly UserConversationTouch[], unhide: boolean): Promise<void>;
+  /**
+   * What a 1:1 send from `sender` needs to know about its receiver, in one read: whether the
+   * receiver has the sender on their blacklist, and the receiver's remind type for their C2C
+   * conversation with the sender ('' when none is set or there is no row).
+   */
+  c2cReceiverState(receiver: string, sender: string): Promise<{ blocked: boolean; remindType: WireRemindType | '' }>;
   getUserConversation(owner: string, conversationID: string): Promise<UserConversationRow | null>;
   /** Every row of the user, hidden ones included. */
   listUserConversations(owner: string): Promise<UserConversationRow[]>;

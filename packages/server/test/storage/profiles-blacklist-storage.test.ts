@@ -222,6 +222,42 @@ describe('conversations.ownersWithPeer', () => {
   });
 });
 
+describe('conversations: what a 1:1 send writes and reads in one statement', () => {
+  const row = (owner: string, peer: string, createdAt = 1) => ({ owner, conversationID: `C2C${peer}`, peer, convKey: `k-${[owner, peer].sort().join('-')}`, createdAt });
+
+  it('touchUserConversations creates missing rows, un-hides hidden ones when asked, and keeps the rest', async () => {
+    const storage = await open();
+    await storage.transaction(async (tx) => {
+      await tx.conversations.touchUserConversations([row('alice', 'bob'), row('bob', 'alice')], true);
+      await tx.conversations.hide('bob', 'C2Calice', null);
+      await tx.conversations.touchUserConversations([row('carol', 'bob', 7), row('bob', 'alice', 9)], false);
+    });
+    expect(await storage.conversations.getUserConversation('bob', 'C2Calice')).toMatchObject({ hidden: true, createdAt: 1 });
+    expect(await storage.conversations.getUserConversation('carol', 'C2Cbob')).toMatchObject({ hidden: false, createdAt: 7, peer: 'bob' });
+    await storage.transaction((tx) => tx.conversations.touchUserConversations([row('alice', 'bob', 5), row('bob', 'alice', 5)], true));
+    expect(await storage.conversations.getUserConversation('bob', 'C2Calice')).toMatchObject({ hidden: false, createdAt: 1 });
+    expect(await storage.conversations.getUserConversation('alice', 'C2Cbob')).toMatchObject({ hidden: false, createdAt: 1 });
+    await storage.transaction((tx) => tx.conversations.touchUserConversations([], true));
+    expect((await storage.conversations.listUserConversations('alice')).length).toBe(1);
+  });
+
+  it('c2cReceiverState reads the receiver\'s blacklist entry for the sender and their remind type for the conversation', async () => {
+    const storage = await open();
+    expect(await storage.conversations.c2cReceiverState('bob', 'alice')).toEqual({ blocked: false, remindType: '' });
+    await storage.transaction(async (tx) => {
+      await tx.blacklist.add('bob', ['alice'], 1);
+      await tx.groups.setC2CRemindType('bob', 'alice', 'k-alice-bob', 'Discard', 1);
+      await tx.groups.setC2CRemindType('carol', 'alice', 'k-alice-carol', 'AcceptNotNotify', 1);
+    });
+    expect(await storage.conversations.c2cReceiverState('bob', 'alice')).toEqual({ blocked: true, remindType: 'Discard' });
+    // Neither is symmetric.
+    expect(await storage.conversations.c2cReceiverState('alice', 'bob')).toEqual({ blocked: false, remindType: '' });
+    expect(await storage.conversations.c2cReceiverState('carol', 'alice')).toEqual({ blocked: false, remindType: 'AcceptNotNotify' });
+    await storage.transaction((tx) => tx.blacklist.remove('bob', ['alice']));
+    expect(await storage.conversations.c2cReceiverState('bob', 'alice')).toEqual({ blocked: false, remindType: 'Discard' });
+  });
+});
+
 describe('upgrade of an existing v1 database', () => {
   it('keeps every v1 row and adds profiles, the blacklist and hidden_for_receiver', async () => {
     // A file exactly as a v1 server left it.

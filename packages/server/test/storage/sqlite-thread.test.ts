@@ -49,6 +49,23 @@ describe('SqliteStorage with a storage thread', () => {
     expect((await storage.conversations.getState('c2c:1:a:b'))?.lastSeq).toBe(300);
   });
 
+  it('runs each call with its own procedure when several are first used in one turn, and in later turns', async () => {
+    const storage = await open();
+    const first = await Promise.all([
+      storage.call(advance, { convKey: 'c2c:1:a:b', time: 1 }),
+      storage.call(ensure, { userID: 'erin' }),
+      storage.call(advance, { convKey: 'c2c:1:a:b', time: 2 }),
+    ]);
+    expect(first[0]).toMatchObject({ seq: 1 });
+    expect(first[1]).not.toBe(threadId);
+    expect(first[2]).toMatchObject({ seq: 2 });
+    await expect(storage.call(misnamed, {})).rejects.toThrow(/exports no procedure named somethingElse/);
+    const later = await Promise.all([storage.call(ensure, { userID: 'frank' }), storage.call(advance, { convKey: 'c2c:1:a:b', time: 3 })]);
+    expect(later[1]).toMatchObject({ seq: 3 });
+    expect(await storage.users.exists('erin')).toBe(true);
+    expect(await storage.users.exists('frank')).toBe(true);
+  });
+
   it('rejects a call whose procedure throws with its name and message, and keeps nothing it wrote', async () => {
     const storage = await open();
     const failing = storage.call(ensureThenThrow, { userID: 'mallory' });

@@ -1,5 +1,5 @@
 /** Repository implementations over one better-sqlite3 connection. Synchronous underneath, async at the port. */
-import type { WirePriority, WireProfile, WireProfileCustomField } from '@parley/protocol';
+import { c2cConversationID, type WirePriority, type WireProfile, type WireProfileCustomField, type WireRemindType } from '@parley/protocol';
 import type {
   BlacklistRepository,
   ConversationRepository,
@@ -10,6 +10,7 @@ import type {
   StorageRepositories,
   StoredMessage,
   UserConversationRow,
+  UserConversationTouch,
   UserRepository,
   WireMessageJson,
 } from '../storage.js';
@@ -219,6 +220,22 @@ export function createSqliteRepositories(db: SqliteHandle): StorageRepositories 
     },
   };
 
+  /** One INSERT for all the rows (statements per row count, compiled once). */
+  const touchSQL = new Map<number, string>();
+  function touch(rows: readonly UserConversationTouch[], unhide: boolean): void {
+    const key = 2 * rows.length + (unhide ? 1 : 0);
+    let sql = touchSQL.get(key);
+    if (sql === undefined) {
+      sql =
+        `INSERT INTO user_conversations (owner, conversation_id, peer, conv_key, created_at) VALUES ${Array.from(rows, () => '(?, ?, ?, ?, ?)').join(', ')}
+         ON CONFLICT (owner, conversation_id) ` + (unhide ? 'DO UPDATE SET hidden = 0 WHERE hidden = 1' : 'DO NOTHING');
+      touchSQL.set(key, sql);
+    }
+    const params: Array<string | number> = [];
+    for (const row of rows) params.push(row.owner, row.conversationID, row.peer, row.convKey, row.createdAt);
+    s.get(sql).run(...params);
+  }
+
   const conversations: ConversationRepository = {
     async advance(convKey, senderIsA, time) {
       const r = s
@@ -226,27 +243,30 @@ export function createSqliteRepositories(db: SqliteHandle): StorageRepositories 
           `INSERT INTO conversation_state (conv_key, last_seq, last_time, ord_a, ord_b) VALUES (?, 1, ?, ?, ?)
            ON CONFLICT (conv_key) DO UPDATE SET last_seq = last_seq + 1, last_time = excluded.last_time,
              ord_a = ord_a + excluded.ord_a, ord_b = ord_b + excluded.ord_b
-           RETURNING *`,
+           RETURNING last_seq, last_time, ord_a, ord_b`,
         )
-        .get(convKey, time, senderIsA ? 1 : 0, senderIsA ? 0 : 1) as StateRecord;
-      return toState(r);
+        .get(convKey, time, senderIsA ? 1 : 0, senderIsA ? 0 : 1) as Omit<StateRecord, 'conv_key'>;
+      // Every send runs this: the key it was given is not read back.
+      return { convKey, lastSeq: r.last_seq, lastTime: r.last_time, ordA: r.ord_a, ordB: r.ord_b };
     },
     async getState(convKey) {
       const r = s.get('SELECT * FROM conversation_state WHERE conv_key = ?').get(convKey) as StateRecord | undefined;
       return r ? toState(r) : null;
     },
     async touchUserConversation(row, unhide) {
-      if (unhide) {
-        s.get(
-          `INSERT INTO user_conversations (owner, conversation_id, peer, conv_key, created_at) VALUES (?, ?, ?, ?, ?)
-           ON CONFLICT (owner, conversation_id) DO UPDATE SET hidden = 0 WHERE hidden = 1`,
-        ).run(row.owner, row.conversationID, row.peer, row.convKey, row.createdAt);
-      } else {
-        s.get(
-          `INSERT INTO user_conversations (owner, conversation_id, peer, conv_key, created_at) VALUES (?, ?, ?, ?, ?)
-           ON CONFLICT (owner, conversation_id) DO NOTHING`,
-        ).run(row.owner, row.conversationID, row.peer, row.convKey, row.createdAt);
-      }
+      touch([row], unhide);
+    },
+    async touchUserConversations(rows, unhide) {
+      if (rows.length > 0) touch(rows, unhide);
+    },
+    async c2cReceiverState(receiver, sender) {
+      const r = s
+        .get(
+          `SELECT EXISTS (SELECT 1 FROM blacklist WHERE owner = ? AND blocked = ?) AS blocked,
+             (SELECT remind_type FROM user_conversations WHERE owner = ? AND conversation_id = ?) AS remind_type`,
+        )
+        .get(receiver, sender, receiver, c2cConversationID(sender)) as { blocked: number; remind_type: string | null };
+      return { blocked: r.blocked === 1, remindType: (r.remind_type ?? '') as WireRemindType | '' };
     },
     async getUserConversation(owner, conversationID) {
       const r = s.get('SELECT * FROM user_conversations WHERE owner = ? AND conversation_id = ?').get(owner, conversationID) as

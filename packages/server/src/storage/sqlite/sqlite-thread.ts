@@ -7,7 +7,8 @@
  *
  * Calls made in one event-loop turn cross in one message, and the results of one commit come
  * back in one: a send costs two structured clones (its arguments and its result), not a hop per
- * statement. A call settles when its transaction is durable, exactly as `transaction()` does.
+ * statement. A call names its procedure by a number, announced (with the module and export
+ * name) in the message of its first call, so no strings cross or get hashed per call. A call settles when its transaction is durable, exactly as `transaction()` does.
  * Calls keep their order: the thread starts them in the order they were made.
  *
  * If the thread dies, every call in flight and every later one rejects (the server cannot store
@@ -30,14 +31,22 @@ export interface ThreadData {
 
 export interface ThreadCall {
   id: number;
+  /** The procedure, by the number a `ProcedureRef` gave it. */
+  proc: number;
+  args: unknown;
+}
+
+/** Introduces a procedure number: the module that exports the procedure and its export name. */
+export interface ProcedureRef {
+  proc: number;
   module: string;
   name: string;
-  args: unknown;
 }
 
 export type ThreadResult = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: { name: string; message: string } };
 
-export type ToThread = { t: 'calls'; calls: ThreadCall[] } | { t: 'close' };
+/** `procedures`: the numbers first used by these calls, introduced before them. */
+export type ToThread = { t: 'calls'; procedures: ProcedureRef[]; calls: ThreadCall[] } | { t: 'close' };
 export type FromThread = { t: 'ready' } | { t: 'failed'; error: { name: string; message: string } } | { t: 'results'; results: ThreadResult[] } | { t: 'closed' };
 
 /** An error as it crosses threads: its name and message. */
@@ -60,6 +69,9 @@ interface Pending {
 export class SqliteThread {
   private readonly pending = new Map<number, Pending>();
   private outgoing: ThreadCall[] = [];
+  /** Procedure numbers, and those not yet introduced to the thread. */
+  private readonly procedureNumbers = new Map<Procedure<never, unknown>, number>();
+  private introducing: ProcedureRef[] = [];
   private postScheduled = false;
   private nextID = 1;
   /** Set once the thread has stopped or failed: every call rejects with it. */
@@ -92,7 +104,13 @@ export class SqliteThread {
     if (this.stopped) return Promise.reject(this.stopped);
     if (this.closing) return Promise.reject(new Error('storage is closed'));
     const id = this.nextID++;
-    this.outgoing.push({ id, module: runnableURL(procedure.module), name: procedure.name, args });
+    let proc = this.procedureNumbers.get(procedure);
+    if (proc === undefined) {
+      proc = this.procedureNumbers.size + 1;
+      this.procedureNumbers.set(procedure, proc);
+      this.introducing.push({ proc, module: runnableURL(procedure.module), name: procedure.name });
+    }
+    this.outgoing.push({ id, proc, args });
     if (this.pending.size === 0) this.worker.ref();
     const settled = new Promise<R>((resolve, reject) => this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject }));
     if (!this.postScheduled) {
@@ -120,11 +138,15 @@ export class SqliteThread {
     this.postScheduled = false;
     if (this.outgoing.length === 0 || this.stopped) return;
     const calls = this.outgoing;
+    const procedures = this.introducing;
     this.outgoing = [];
+    this.introducing = [];
     try {
-      this.worker.postMessage({ t: 'calls', calls } satisfies ToThread);
+      this.worker.postMessage({ t: 'calls', procedures, calls } satisfies ToThread);
     } catch (error) {
-      // An argument that cannot be cloned fails its whole message: reject those calls.
+      // An argument that cannot be cloned fails its whole message: reject those calls, and
+      // introduce their procedures again with the next.
+      this.introducing = [...procedures, ...this.introducing];
       this.settle(calls.map((c) => ({ id: c.id, ok: false as const, error: plainError(error) })));
     }
   }

@@ -4,7 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Procedure } from '../storage.js';
-import { plainError, type FromThread, type ThreadCall, type ThreadData, type ThreadResult, type ToThread } from './sqlite-thread.js';
+import { plainError, type FromThread, type ProcedureRef, type ThreadCall, type ThreadData, type ThreadResult, type ToThread } from './sqlite-thread.js';
 import { SqliteStorage } from './sqlite-storage.js';
 import { writeLockPeer } from './write-lock-peer.js';
 
@@ -30,14 +30,18 @@ try {
   process.exit(1);
 }
 
-/** Procedures by module URL and name, imported on first use. */
-const procedures = new Map<string, Procedure<unknown, unknown>>();
+/** What each procedure number stands for, and the procedures, imported on first use. */
+const refs = new Map<number, ProcedureRef>();
+const procedures = new Map<number, Procedure<unknown, unknown>>();
 
-async function load(module: string, name: string): Promise<Procedure<unknown, unknown>> {
+async function load(proc: number): Promise<Procedure<unknown, unknown>> {
+  const ref = refs.get(proc);
+  if (!ref) throw new Error(`procedure number ${proc} was never introduced`);
+  const { module, name } = ref;
   const exported = ((await import(module)) as Record<string, unknown>)[name];
   const procedure = exported as Procedure<unknown, unknown> | undefined;
   if (typeof procedure?.run !== 'function' || procedure.name !== name) throw new Error(`${module} exports no procedure named ${name}`);
-  procedures.set(`${module}#${name}`, procedure);
+  procedures.set(proc, procedure);
   return procedure;
 }
 
@@ -54,40 +58,42 @@ function reply(result: ThreadResult): void {
   outbox.push(result);
 }
 
-function start(call: ThreadCall, procedure: Procedure<unknown, unknown>): void {
-  storage.transaction((tx) => procedure.run(tx, call.args)).then(
-    (value) => reply({ id: call.id, ok: true, value }),
-    (error: unknown) => reply({ id: call.id, ok: false, error: plainError(error) }),
+function start({ id, args }: ThreadCall, procedure: Procedure<unknown, unknown>): void {
+  storage.transaction((tx) => procedure.run(tx, args)).then(
+    (value) => reply({ id, ok: true, value }),
+    (error: unknown) => reply({ id, ok: false, error: plainError(error) }),
   );
 }
 
 // Calls wait here, in order, while a procedure's module loads.
-const backlog: ThreadCall[] = [];
+let backlog: ThreadCall[] = [];
 let draining = false;
 
 async function drain(): Promise<void> {
   draining = true;
-  while (backlog.length > 0) {
-    const call = backlog[0] as ThreadCall;
-    let procedure = procedures.get(`${call.module}#${call.name}`);
+  // By index, not shift(): a message brings thousands of calls.
+  for (let i = 0; i < backlog.length; i++) {
+    const call = backlog[i] as ThreadCall;
+    let procedure = procedures.get(call.proc);
     if (!procedure) {
       try {
-        procedure = await load(call.module, call.name);
+        procedure = await load(call.proc);
       } catch (error) {
-        backlog.shift();
         reply({ id: call.id, ok: false, error: plainError(error) });
         continue;
       }
     }
-    backlog.shift();
     start(call, procedure);
   }
+  backlog = [];
   draining = false;
 }
 
 port.on('message', (msg: ToThread) => {
   if (msg.t === 'calls') {
-    backlog.push(...msg.calls);
+    for (const ref of msg.procedures) refs.set(ref.proc, ref);
+    if (backlog.length === 0) backlog = msg.calls;
+    else for (const call of msg.calls) backlog.push(call);
     if (!draining) void drain();
   } else if (msg.t === 'close') {
     void (async () => {
