@@ -8,7 +8,8 @@
  * Calls made in one event-loop turn cross in one message, and the results of one commit come
  * back in one: a send costs two structured clones (its arguments and its result), not a hop per
  * statement. A call names its procedure by a number, announced (with the module and export
- * name) in the message of its first call, so no strings cross or get hashed per call. A call settles when its transaction is durable, exactly as `transaction()` does.
+ * name) in the message of its first call, so no strings cross or get hashed per call. A call
+ * settles when its transaction is durable, exactly as `transaction()` does.
  * Calls keep their order: the thread starts them in the order they were made.
  *
  * If the thread dies, every call in flight and every later one rejects (the server cannot store
