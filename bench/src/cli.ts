@@ -12,6 +12,7 @@
  */
 import { ALL_USAGE, parseAllArgs, runAll } from './all-run.js';
 import { C2C_USAGE, parseC2CArgs, runC2C } from './c2c-run.js';
+import { C2C_STORE_USAGE, parseC2CStoreArgs, runC2CStore } from './c2c-store-run.js';
 import { AVCHATROOM_USAGE, GROUP_USAGE, parseGroupArgs, runGroup } from './group-run.js';
 import { HISTORY_USAGE, parseHistoryArgs, runHistory } from './history-run.js';
 import { IDLE_USAGE, parseIdleArgs, runIdle } from './idle-run.js';
@@ -38,6 +39,7 @@ function workload<O>(summary: string, usage: string, parse: (rest: readonly stri
 
 const WORKLOADS: Record<string, Workload> = {
   c2c: workload('one-to-one messages between paired users', C2C_USAGE, parseC2CArgs, runC2C),
+  'c2c-store': workload('the storage alone: the 1:1 send procedure on its storage thread, no sockets', C2C_STORE_USAGE, parseC2CStoreArgs, runC2CStore),
   group: workload('one Work group, N members online, senders into it', GROUP_USAGE, (rest) => parseGroupArgs('group', rest), runGroup),
   avchatroom: workload('one AVChatRoom, N members online (part anonymous), prioritised senders', AVCHATROOM_USAGE, (rest) => parseGroupArgs('avchatroom', rest), runGroup),
   idle: workload('N authenticated connections held: server memory per connection', IDLE_USAGE, parseIdleArgs, runIdle),

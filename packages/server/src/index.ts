@@ -6,7 +6,10 @@ export { genUserSig, verifyUserSig } from './auth/usersig.js';
 export type { UserSigClaims, UserSigResult } from './auth/usersig.js';
 export type { AppIdentity } from './auth/app-identity.js';
 export type { Procedure, Storage, StorageRepositories, StoredMessage } from './storage/storage.js';
-export { defineProcedure } from './storage/storage.js';
+export { c2cKey, defineProcedure } from './storage/storage.js';
+/** The 1:1 send's storage procedure, for bench/'s `c2c-store` workload (the storage's own cost of a send). */
+export { sendC2C } from './services/c2c-send.js';
+export type { C2CSendArgs, C2CSendResult } from './services/c2c-send.js';
 export { CHECKPOINT_WAL_BYTES, SqliteStorage } from './storage/sqlite/sqlite-storage.js';
 export type { Broker, UserDelivery, DeliveryHandler, RoomDelivery, RoomDeliveryHandler, Invalidation } from './cluster/broker.js';
 export { LocalBroker } from './cluster/local-broker.js';
