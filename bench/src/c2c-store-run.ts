@@ -53,12 +53,16 @@ export function parseC2CStoreArgs(rest: readonly string[]): C2CStoreOptions | 'h
   if (users % 2 !== 0) throw new UsageError(`--users must be even: users are paired (got ${users})`);
   const thread = raw.get('--thread') ?? 'on';
   if (thread !== 'on' && thread !== 'off') throw new UsageError(`--thread must be on or off (got "${thread}")`);
+  const batch = numOption(raw, '--batch', 512, 1, 100_000, true);
+  const window = numOption(raw, '--window', 10_000, 1, 10_000_000, true);
+  // A turn waits until its calls fit in the window: one that never fits would wait for ever.
+  if (window < batch) throw new UsageError(`--window (${window}) must be at least --batch (${batch})`);
   return {
     sends: numOption(raw, '--sends', 200_000, 1, 100_000_000, true),
     warmup: numOption(raw, '--warmup', 20_000, 0, 100_000_000, true),
     users,
-    batch: numOption(raw, '--batch', 512, 1, 100_000, true),
-    window: numOption(raw, '--window', 10_000, 1, 10_000_000, true),
+    batch,
+    window,
     thread: thread === 'on',
     out: raw.get('--out') ?? null,
   };

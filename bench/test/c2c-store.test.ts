@@ -20,6 +20,7 @@ describe('c2c-store options', () => {
     expect(() => parseC2CStoreArgs(['--users', '3'])).toThrow(UsageError);
     expect(() => parseC2CStoreArgs(['--thread', 'yes'])).toThrow(/on or off/);
     expect(() => parseC2CStoreArgs(['--sends', '0'])).toThrow(UsageError);
+    expect(() => parseC2CStoreArgs(['--batch', '600', '--window', '500'])).toThrow(/at least --batch/);
     expect(() => parseC2CStoreArgs(['--url', 'ws://127.0.0.1:1'])).toThrow(/unknown option --url/);
   });
 });
