@@ -131,20 +131,23 @@ export async function runC2CStore(opts: C2CStoreOptions): Promise<number> {
     const latency = new LatencyHistogram();
     let failed = 0;
     let inFlight = 0;
-    let roomFreed: (() => void) | null = null;
+    /** Resolves once at most `limit` calls are in flight. */
+    let waiter: { limit: number; wake: () => void } | null = null;
+    const inFlightAtMost = (limit: number): Promise<void> =>
+      inFlight <= limit ? Promise.resolve() : new Promise<void>((wake) => (waiter = { limit, wake }));
+    const settled = (): void => {
+      inFlight--;
+      if (waiter !== null && inFlight <= waiter.limit) {
+        const { wake } = waiter;
+        waiter = null;
+        wake();
+      }
+    };
     const run = async (from: number, count: number, record: boolean): Promise<void> => {
-      const settled = (): void => {
-        inFlight--;
-        if (roomFreed !== null && inFlight <= opts.window - opts.batch) {
-          const wake = roomFreed;
-          roomFreed = null;
-          wake();
-        }
-      };
       for (let i = from; i < from + count; i += opts.batch) {
         // The next turn, once there is room for its calls.
-        if (inFlight + opts.batch > opts.window) await new Promise<void>((resolve) => (roomFreed = resolve));
-        else if (i > from) await new Promise<void>((resolve) => setImmediate(resolve));
+        if (i > from) await new Promise<void>((resolve) => setImmediate(resolve));
+        await inFlightAtMost(opts.window - opts.batch);
         for (let n = i; n < Math.min(from + count, i + opts.batch); n++) {
           const args = sendArgs(n, opts.users, time);
           const start = performance.now();
@@ -163,8 +166,7 @@ export async function runC2CStore(opts: C2CStoreOptions): Promise<number> {
           );
         }
       }
-      // The last calls: wait until none is in flight.
-      while (inFlight > 0) await new Promise<void>((resolve) => setTimeout(resolve, 1));
+      await inFlightAtMost(0);
     };
     log(`c2c-store: ${opts.warmup} warm-up sends, then ${opts.sends} measured, ${opts.users} users, ${opts.batch} per turn, ≤ ${opts.window} in flight, ${opts.thread ? 'on the storage thread' : 'in process'}`);
     await run(0, opts.warmup, false);
