@@ -11,6 +11,7 @@ export { c2cKey, defineProcedure } from './storage/storage.js';
 export { sendC2C } from './services/c2c-send.js';
 export type { C2CSendArgs, C2CSendResult } from './services/c2c-send.js';
 export { CHECKPOINT_WAL_BYTES, SqliteStorage } from './storage/sqlite/sqlite-storage.js';
+export { STORAGE_THREAD_YOUNG_GENERATION_MB } from './storage/sqlite/sqlite-thread.js';
 export type { Broker, UserDelivery, DeliveryHandler, RoomDelivery, RoomDeliveryHandler, Invalidation } from './cluster/broker.js';
 export { LocalBroker } from './cluster/local-broker.js';
 export { RedisBroker } from './cluster/redis-broker.js';

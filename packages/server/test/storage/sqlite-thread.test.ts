@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CHECKPOINT_WAL_BYTES, SqliteStorage } from '@parley/server';
-import { advance, ensure, ensureThenThrow, misnamed } from './fixtures/procedures.mjs';
+import { CHECKPOINT_WAL_BYTES, SqliteStorage, STORAGE_THREAD_YOUNG_GENERATION_MB } from '@parley/server';
+import { advance, ensure, ensureThenThrow, heapFacts, misnamed } from './fixtures/procedures.mjs';
 
 let dir: string;
 let file: string;
@@ -39,6 +39,16 @@ describe('SqliteStorage with a storage thread', () => {
     const ranOn = await storage.call(ensure, { userID: 'alice' });
     expect(ranOn).not.toBe(threadId);
     expect(await storage.users.exists('alice')).toBe(true);
+  });
+
+  it('gives the storage thread a young generation of STORAGE_THREAD_YOUNG_GENERATION_MB, which it grows into under load', async () => {
+    const storage = await open();
+    // Node's default is 48 MB (16 MB semi-spaces): the new space could not pass 32 MB.
+    expect(STORAGE_THREAD_YOUNG_GENERATION_MB).toBeGreaterThan(48);
+    const facts = await storage.call(heapFacts, { allocateMb: 400 });
+    expect(facts.threadId).not.toBe(threadId);
+    expect(facts.resourceLimits.maxYoungGenerationSizeMb).toBe(STORAGE_THREAD_YOUNG_GENERATION_MB);
+    expect(facts.newSpaceMb).toBeGreaterThan(32);
   });
 
   it('starts the calls of one turn in call order, many in one commit', async () => {
