@@ -7,8 +7,8 @@
  * Refusals come back as values (`kind: 'refused'`) for MessageService to throw: an error crossing
  * threads keeps only its name and message.
  */
-import { c2cConversationID, ErrorCode, type WireMessage } from '@parley/protocol';
-import { defineProcedure, type StorageRepositories, type StoredMessage } from '../storage/storage.js';
+import { c2cConversationID, ErrorCode, type WireConversationType, type WireMessage, type WirePriority } from '@parley/protocol';
+import { defineProcedure, type ProcedureCodec, type StorageRepositories, type StoredMessage } from '../storage/storage.js';
 import { toWire } from './conversation-views.js';
 import { factsOf, type ProfileFacts } from './profile-cache.js';
 import { ADMIN_FORBID_SEND_OUT, defaultProfile, MESSAGE_SETTINGS_RECEIVE_NONE } from './profile-rules.js';
@@ -107,6 +107,63 @@ async function readFacts(tx: StorageRepositories, from: string, to: string): Pro
   return sendFactsOf(from, to, fact(from), from === to ? undefined : fact(to));
 }
 
+/**
+ * A send as it crosses to the storage thread and back: flat arrays, not objects (storage.ts
+ * `ProcedureCodec`). The arguments are the base's fields in order, the conversation key, and the
+ * facts' five fields when the caller had them; the result's first entry tells its kind.
+ */
+export const sendC2CCodec: ProcedureCodec<C2CSendArgs, C2CSendResult> = {
+  packArgs({ base: b, convKey, facts }) {
+    const packed: unknown[] = [b.ID, b.conversationType, b.from, b.to, b.time, b.clientTime, b.random, b.type, b.payload, b.cloudCustomData, b.priority, b.isRevoked, b.revoker, convKey];
+    if (facts) packed.push(facts.sender.nick, facts.sender.avatar, facts.sender.messageSettings, facts.sender.adminForbidType, facts.hiddenForReceiver);
+    return packed;
+  },
+  // The casts read back what packArgs wrote, position by position.
+  unpackArgs(p) {
+    const base: C2CSendBase = {
+      ID: p[0] as string,
+      conversationType: p[1] as WireConversationType,
+      from: p[2] as string,
+      to: p[3] as string,
+      time: p[4] as number,
+      clientTime: p[5] as number,
+      random: p[6] as number,
+      type: p[7] as string,
+      payload: p[8] as Record<string, unknown>,
+      cloudCustomData: p[9] as string,
+      priority: p[10] as WirePriority,
+      isRevoked: p[11] as boolean,
+      revoker: p[12] as string,
+    };
+    const facts: SendFacts | null =
+      p.length > 14
+        ? { sender: { nick: p[14] as string, avatar: p[15] as string, messageSettings: p[16] as number, adminForbidType: p[17] as string }, hiddenForReceiver: p[18] as boolean }
+        : null;
+    return { base, convKey: p[13] as string, facts };
+  },
+  packResult(r) {
+    if (r.kind === 'stored') return [0, r.seq, r.senderOrd, r.nick, r.avatar, r.hiddenForReceiver, r.discarded, r.json];
+    if (r.kind === 'duplicate') return [1, r.message];
+    return [2, r.code, r.message];
+  },
+  unpackResult(p) {
+    if (p[0] === 0) {
+      return {
+        kind: 'stored',
+        seq: p[1] as number,
+        senderOrd: p[2] as number,
+        nick: p[3] as string,
+        avatar: p[4] as string,
+        hiddenForReceiver: p[5] as boolean,
+        discarded: p[6] as boolean,
+        json: p[7] as string,
+      };
+    }
+    if (p[0] === 1) return { kind: 'duplicate', message: p[1] as StoredMessage };
+    return { kind: 'refused', code: p[1] as number, message: p[2] as string };
+  },
+};
+
 export const sendC2C = defineProcedure<C2CSendArgs, C2CSendResult>(import.meta.url, 'sendC2C', async (tx, args) => {
   const { base, convKey, facts } = args;
   const { from, to } = base;
@@ -141,4 +198,4 @@ export const sendC2C = defineProcedure<C2CSendArgs, C2CSendResult>(import.meta.u
     result.discarded = receiver.remindType === 'Discard';
   }
   return result;
-});
+}, sendC2CCodec);

@@ -183,10 +183,30 @@ export interface Procedure<A, R> {
   /** The name it is exported under. */
   readonly name: string;
   readonly run: (tx: StorageRepositories, args: A) => Promise<R>;
+  /** How its arguments and result cross a thread, if not as they are (a backend that runs it in process ignores it). */
+  readonly codec?: ProcedureCodec<A, R>;
 }
 
-export function defineProcedure<A, R>(module: string, name: string, run: (tx: StorageRepositories, args: A) => Promise<R>): Procedure<A, R> {
-  return { module, name, run };
+/**
+ * Flat forms of a procedure's arguments and result for crossing threads. Structured clone writes
+ * every property name of every object and rebuilds each object's shape on arrival; an array of
+ * strings and numbers costs about half as much (docs/performance.md, session 11). `unpack` of
+ * `pack` must give back an equal value: a property test holds each codec to it.
+ */
+export interface ProcedureCodec<A, R> {
+  packArgs(args: A): unknown[];
+  unpackArgs(packed: unknown[]): A;
+  packResult(result: R): unknown[];
+  unpackResult(packed: unknown[]): R;
+}
+
+export function defineProcedure<A, R>(
+  module: string,
+  name: string,
+  run: (tx: StorageRepositories, args: A) => Promise<R>,
+  codec?: ProcedureCodec<A, R>,
+): Procedure<A, R> {
+  return codec ? { module, name, run, codec } : { module, name, run };
 }
 
 export interface Storage extends StorageRepositories {

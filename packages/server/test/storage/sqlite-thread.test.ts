@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CHECKPOINT_WAL_BYTES, SqliteStorage, STORAGE_THREAD_YOUNG_GENERATION_MB } from '@parley/server';
-import { advance, ensure, ensureThenThrow, heapFacts, misnamed } from './fixtures/procedures.mjs';
+import { advance, codecTrace, ensure, ensureThenThrow, heapFacts, misnamed } from './fixtures/procedures.mjs';
 
 let dir: string;
 let file: string;
@@ -49,6 +49,23 @@ describe('SqliteStorage with a storage thread', () => {
     expect(facts.threadId).not.toBe(threadId);
     expect(facts.resourceLimits.maxYoungGenerationSizeMb).toBe(STORAGE_THREAD_YOUNG_GENERATION_MB);
     expect(facts.newSpaceMb).toBeGreaterThan(32);
+  });
+
+  it("crosses as a procedure's codec packs it: arguments unpacked on the thread, results unpacked by the caller", async () => {
+    const storage = await open();
+    const [traced, refused, after] = await Promise.allSettled([storage.call(codecTrace, { n: 7 }), storage.call(codecTrace, { n: -1 }), storage.call(codecTrace, { n: 8 })]);
+    if (traced.status !== 'fulfilled') throw new Error(`codecTrace failed: ${String(traced.reason)}`);
+    const r = traced.value;
+    expect(r.n).toBe(7);
+    expect(r.packedOn).toBe(threadId);
+    expect(r.unpackedOn).not.toBe(threadId);
+    expect(r.ranOn).toBe(r.unpackedOn);
+    expect(r.resultPackedOn).toBe(r.ranOn);
+    expect(r.resultUnpackedOn).toBe(threadId);
+    // A call its codec cannot unpack fails alone, with the codec's error.
+    expect(refused.status).toBe('rejected');
+    expect(String((refused as PromiseRejectedResult).reason)).toContain('cannot unpack -1');
+    expect(after.status === 'fulfilled' && after.value.n).toBe(8);
   });
 
   it('starts the calls of one turn in call order, many in one commit', async () => {

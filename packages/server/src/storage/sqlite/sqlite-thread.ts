@@ -7,8 +7,11 @@
  *
  * Calls made in one event-loop turn cross in one message, and the results of one commit come
  * back in one: a send costs two structured clones (its arguments and its result), not a hop per
- * statement. A call names its procedure by a number, announced (with the module and export
- * name) in the message of its first call, so no strings cross or get hashed per call. A call
+ * statement. Both messages are flat arrays (`CALL_FIELDS` and `RESULT_FIELDS` entries per call),
+ * and a procedure with a codec (storage.ts `ProcedureCodec`) crosses as arrays too: structured
+ * clone writes each property name of each object and rebuilds its shape on arrival. A call names
+ * its procedure by a number, announced (with the module and export name) in the message of its
+ * first call, so no strings cross or get hashed per call. A call
  * settles when its transaction is durable, exactly as `transaction()` does.
  * Calls keep their order: the thread starts them in the order they were made.
  *
@@ -39,12 +42,12 @@ export interface ThreadData {
   lockFlags: SharedArrayBuffer;
 }
 
-export interface ThreadCall {
-  id: number;
-  /** The procedure, by the number a `ProcedureRef` gave it. */
-  proc: number;
-  args: unknown;
-}
+/**
+ * A message's calls, flat: per call its id, its procedure's number (as a `ProcedureRef` gave it)
+ * and its arguments (as the procedure's codec packed them, if it has one).
+ */
+export type ThreadCalls = unknown[];
+export const CALL_FIELDS = 3;
 
 /** Introduces a procedure number: the module that exports the procedure and its export name. */
 export interface ProcedureRef {
@@ -53,11 +56,16 @@ export interface ProcedureRef {
   name: string;
 }
 
-export type ThreadResult = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: { name: string; message: string } };
+/**
+ * A message's results, flat: per call its id, 1 and the value (packed, if its procedure has a
+ * codec), or its id, 0 and the error (`plainError`).
+ */
+export type ThreadResults = unknown[];
+export const RESULT_FIELDS = 3;
 
 /** `procedures`: the numbers first used by these calls, introduced before them. */
-export type ToThread = { t: 'calls'; procedures: ProcedureRef[]; calls: ThreadCall[] } | { t: 'close' };
-export type FromThread = { t: 'ready' } | { t: 'failed'; error: { name: string; message: string } } | { t: 'results'; results: ThreadResult[] } | { t: 'closed' };
+export type ToThread = { t: 'calls'; procedures: ProcedureRef[]; calls: ThreadCalls } | { t: 'close' };
+export type FromThread = { t: 'ready' } | { t: 'failed'; error: { name: string; message: string } } | { t: 'results'; results: ThreadResults } | { t: 'closed' };
 
 /** An error as it crosses threads: its name and message. */
 export function plainError(error: unknown): { name: string; message: string } {
@@ -74,13 +82,15 @@ function revive(error: { name: string; message: string }): Error {
 interface Pending {
   resolve: (value: unknown) => void;
   reject: (reason: unknown) => void;
+  /** The procedure's codec's `unpackResult`, if it has one. */
+  unpack: ((packed: unknown[]) => unknown) | undefined;
 }
 
 export class SqliteThread {
   private readonly pending = new Map<number, Pending>();
-  private outgoing: ThreadCall[] = [];
+  private outgoing: ThreadCalls = [];
   /** Procedure numbers, and those not yet introduced to the thread. */
-  private readonly procedureNumbers = new Map<Procedure<never, unknown>, number>();
+  private readonly procedureNumbers = new Map<object, number>();
   private introducing: ProcedureRef[] = [];
   private postScheduled = false;
   private nextID = 1;
@@ -117,6 +127,13 @@ export class SqliteThread {
   call<A, R>(procedure: Procedure<A, R>, args: A): Promise<R> {
     if (this.stopped) return Promise.reject(this.stopped);
     if (this.closing) return Promise.reject(new Error('storage is closed'));
+    const codec = procedure.codec;
+    let packed: unknown;
+    try {
+      packed = codec ? codec.packArgs(args) : args;
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
     const id = this.nextID++;
     let proc = this.procedureNumbers.get(procedure);
     if (proc === undefined) {
@@ -124,9 +141,10 @@ export class SqliteThread {
       this.procedureNumbers.set(procedure, proc);
       this.introducing.push({ proc, module: runnableURL(procedure.module), name: procedure.name });
     }
-    this.outgoing.push({ id, proc, args });
+    this.outgoing.push(id, proc, packed);
     if (this.pending.size === 0) this.worker.ref();
-    const settled = new Promise<R>((resolve, reject) => this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject }));
+    const unpack = codec ? (p: unknown[]) => codec.unpackResult(p) : undefined;
+    const settled = new Promise<R>((resolve, reject) => this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject, unpack }));
     if (!this.postScheduled) {
       this.postScheduled = true;
       // Everything called in this turn crosses in one message.
@@ -161,17 +179,28 @@ export class SqliteThread {
       // An argument that cannot be cloned fails its whole message: reject those calls, and
       // introduce their procedures again with the next.
       this.introducing = [...procedures, ...this.introducing];
-      this.settle(calls.map((c) => ({ id: c.id, ok: false as const, error: plainError(error) })));
+      const failed: ThreadResults = [];
+      for (let i = 0; i < calls.length; i += CALL_FIELDS) failed.push(calls[i], 0, plainError(error));
+      this.settle(failed);
     }
   }
 
-  private settle(results: readonly ThreadResult[]): void {
-    for (const result of results) {
-      const waiter = this.pending.get(result.id);
+  private settle(results: ThreadResults): void {
+    for (let i = 0; i < results.length; i += RESULT_FIELDS) {
+      const id = results[i] as number;
+      const waiter = this.pending.get(id);
       if (!waiter) continue;
-      this.pending.delete(result.id);
-      if (result.ok) waiter.resolve(result.value);
-      else waiter.reject(revive(result.error));
+      this.pending.delete(id);
+      const value = results[i + 2];
+      if (results[i + 1] !== 1) waiter.reject(revive(value as { name: string; message: string }));
+      else if (!waiter.unpack) waiter.resolve(value);
+      else {
+        try {
+          waiter.resolve(waiter.unpack(value as unknown[]));
+        } catch (error) {
+          waiter.reject(error);
+        }
+      }
     }
     if (this.pending.size === 0 && !this.closing) this.worker.unref();
   }

@@ -4,7 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Procedure } from '../storage.js';
-import { plainError, type FromThread, type ProcedureRef, type ThreadCall, type ThreadData, type ThreadResult, type ToThread } from './sqlite-thread.js';
+import { CALL_FIELDS, plainError, type FromThread, type ProcedureRef, type ThreadCalls, type ThreadData, type ThreadResults, type ToThread } from './sqlite-thread.js';
 import { SqliteStorage } from './sqlite-storage.js';
 import { writeLockPeer } from './write-lock-peer.js';
 
@@ -45,9 +45,9 @@ async function load(proc: number): Promise<Procedure<unknown, unknown>> {
   return procedure;
 }
 
-// Results settle a commit at a time; those of one turn go back in one message.
-let outbox: ThreadResult[] = [];
-function reply(result: ThreadResult): void {
+// Results settle a commit at a time; those of one turn go back in one message (flat: RESULT_FIELDS each).
+let outbox: ThreadResults = [];
+function reply(id: number, ok: boolean, value: unknown): void {
   if (outbox.length === 0) {
     setImmediate(() => {
       const results = outbox;
@@ -55,35 +55,53 @@ function reply(result: ThreadResult): void {
       send({ t: 'results', results });
     });
   }
-  outbox.push(result);
+  outbox.push(id, ok ? 1 : 0, value);
 }
 
-function start({ id, args }: ThreadCall, procedure: Procedure<unknown, unknown>): void {
+function start(id: number, packed: unknown, procedure: Procedure<unknown, unknown>): void {
+  const codec = procedure.codec;
+  let args: unknown;
+  try {
+    args = codec ? codec.unpackArgs(packed as unknown[]) : packed;
+  } catch (error) {
+    reply(id, false, plainError(error));
+    return;
+  }
   storage.transaction((tx) => procedure.run(tx, args)).then(
-    (value) => reply({ id, ok: true, value }),
-    (error: unknown) => reply({ id, ok: false, error: plainError(error) }),
+    (value) => {
+      let result: unknown;
+      try {
+        result = codec ? codec.packResult(value) : value;
+      } catch (error) {
+        reply(id, false, plainError(error));
+        return;
+      }
+      reply(id, true, result);
+    },
+    (error: unknown) => reply(id, false, plainError(error)),
   );
 }
 
-// Calls wait here, in order, while a procedure's module loads.
-let backlog: ThreadCall[] = [];
+// Calls wait here, in order, while a procedure's module loads (flat: CALL_FIELDS each).
+let backlog: ThreadCalls = [];
 let draining = false;
 
 async function drain(): Promise<void> {
   draining = true;
   // By index, not shift(): a message brings thousands of calls.
-  for (let i = 0; i < backlog.length; i++) {
-    const call = backlog[i] as ThreadCall;
-    let procedure = procedures.get(call.proc);
+  for (let i = 0; i < backlog.length; i += CALL_FIELDS) {
+    const id = backlog[i] as number;
+    const proc = backlog[i + 1] as number;
+    let procedure = procedures.get(proc);
     if (!procedure) {
       try {
-        procedure = await load(call.proc);
+        procedure = await load(proc);
       } catch (error) {
-        reply({ id: call.id, ok: false, error: plainError(error) });
+        reply(id, false, plainError(error));
         continue;
       }
     }
-    start(call, procedure);
+    start(id, backlog[i + 2], procedure);
   }
   backlog = [];
   draining = false;
@@ -93,7 +111,7 @@ port.on('message', (msg: ToThread) => {
   if (msg.t === 'calls') {
     for (const ref of msg.procedures) refs.set(ref.proc, ref);
     if (backlog.length === 0) backlog = msg.calls;
-    else for (const call of msg.calls) backlog.push(call);
+    else for (const field of msg.calls) backlog.push(field);
     if (!draining) void drain();
   } else if (msg.t === 'close') {
     void (async () => {
