@@ -20,7 +20,7 @@
  */
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
-import type { Procedure } from '../storage.js';
+import type { Procedure, ProcedureCodec } from '../storage.js';
 import { runnableURL } from './runnable-url.js';
 
 /**
@@ -82,8 +82,8 @@ function revive(error: { name: string; message: string }): Error {
 interface Pending {
   resolve: (value: unknown) => void;
   reject: (reason: unknown) => void;
-  /** The procedure's codec's `unpackResult`, if it has one. */
-  unpack: ((packed: unknown[]) => unknown) | undefined;
+  /** The procedure's codec, if it has one (its `unpackResult` reads the value). */
+  codec: Pick<ProcedureCodec<unknown, unknown>, 'unpackResult'> | undefined;
 }
 
 export class SqliteThread {
@@ -143,8 +143,7 @@ export class SqliteThread {
     }
     this.outgoing.push(id, proc, packed);
     if (this.pending.size === 0) this.worker.ref();
-    const unpack = codec ? (p: unknown[]) => codec.unpackResult(p) : undefined;
-    const settled = new Promise<R>((resolve, reject) => this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject, unpack }));
+    const settled = new Promise<R>((resolve, reject) => this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject, codec }));
     if (!this.postScheduled) {
       this.postScheduled = true;
       // Everything called in this turn crosses in one message.
@@ -193,10 +192,10 @@ export class SqliteThread {
       this.pending.delete(id);
       const value = results[i + 2];
       if (results[i + 1] !== 1) waiter.reject(revive(value as { name: string; message: string }));
-      else if (!waiter.unpack) waiter.resolve(value);
+      else if (!waiter.codec) waiter.resolve(value);
       else {
         try {
-          waiter.resolve(waiter.unpack(value as unknown[]));
+          waiter.resolve(waiter.codec.unpackResult(value as unknown[]));
         } catch (error) {
           waiter.reject(error);
         }
