@@ -13,6 +13,7 @@
 import { ALL_USAGE, parseAllArgs, runAll } from './all-run.js';
 import { C2C_USAGE, parseC2CArgs, runC2C } from './c2c-run.js';
 import { C2C_STORE_USAGE, parseC2CStoreArgs, runC2CStore } from './c2c-store-run.js';
+import { FLOOR_USAGE, parseFloorArgs, runFloor } from './floor-run.js';
 import { AVCHATROOM_USAGE, GROUP_USAGE, parseGroupArgs, runGroup } from './group-run.js';
 import { HISTORY_USAGE, parseHistoryArgs, runHistory } from './history-run.js';
 import { IDLE_USAGE, parseIdleArgs, runIdle } from './idle-run.js';
@@ -45,6 +46,7 @@ const WORKLOADS: Record<string, Workload> = {
   idle: workload('N authenticated connections held: server memory per connection', IDLE_USAGE, parseIdleArgs, runIdle),
   'login-storm': workload('fresh users connect and log in as fast as possible (or at --rate)', LOGIN_STORM_USAGE, parseLoginStormArgs, runLoginStorm),
   history: workload('last 15 messages of a conversation (msg.list) over a preloaded database', HISTORY_USAGE, parseHistoryArgs, runHistory),
+  floor: workload("the machine's floor with no Parley code: fsync, a bare ws server's fan-out, a bare connect", FLOOR_USAGE, parseFloorArgs, runFloor),
   all: workload('runs the set, writes bench/results/<date>-all.md and .jsonl', ALL_USAGE, parseAllArgs, runAll),
 };
 
