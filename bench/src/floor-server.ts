@@ -2,7 +2,7 @@
  * The `floor` workload's bare WebSocket server (floor-run.ts forks it): `ws` on loopback with
  * permessage-deflate off, as the Parley server runs it, and nothing else: no login, no protocol,
  * no storage. `echo` answers each message with itself; `fanout` writes one prebuilt frame per
- * message to every connected socket's net.Socket, as the server's frame writer does. What it
+ * message to every connected socket's net.Socket, built by the server's own `wsTextFrame`. What it
  * costs is the machine's floor under the server's own work.
  *
  * IPC in: `{ t: 'fanout', rate, durationMs, bytes }`, `{ t: 'cpu' }`. IPC out: `{ t: 'listening', port }`,
@@ -11,6 +11,7 @@
 import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { WebSocket, WebSocketServer } from 'ws';
+import { wsTextFrame } from '@parley/server';
 
 export type FloorServerMode = 'echo' | 'fanout';
 
@@ -23,32 +24,14 @@ export type FromFloorServer =
 /** A socket with more than this unsent is skipped for a message (counted), as a slow consumer would be shed. */
 const MAX_UNSENT_BYTES = 256 * 1024;
 
-/** An unmasked text frame (RFC 6455 §5.2) around `payload`. */
-export function serverTextFrame(payload: Buffer): Buffer {
-  const len = payload.length;
-  const headerLen = len < 126 ? 2 : len < 65_536 ? 4 : 10;
-  const frame = Buffer.allocUnsafe(headerLen + len);
-  frame[0] = 0x81;
-  if (len < 126) frame[1] = len;
-  else if (len < 65_536) {
-    frame[1] = 126;
-    frame.writeUInt16BE(len, 2);
-  } else {
-    frame[1] = 127;
-    frame.writeBigUInt64BE(BigInt(len), 2);
-  }
-  payload.copy(frame, headerLen);
-  return frame;
-}
-
 /**
  * A fan-out message's payload: `{"t":<sent at, ms since the epoch>,"p":"xxx…"}`, padded to `bytes`
  * (at least the stamp). The receiver reads the stamp back with `stampOf`.
  */
-export function fanoutPayload(sentAtMs: number, bytes: number): Buffer {
+export function fanoutPayload(sentAtMs: number, bytes: number): string {
   const head = `{"t":${sentAtMs.toFixed(3)},"p":"`;
   const pad = Math.max(0, bytes - head.length - 2);
-  return Buffer.from(head + 'x'.repeat(pad) + '"}');
+  return head + 'x'.repeat(pad) + '"}';
 }
 
 /** The stamp `fanoutPayload` wrote, or NaN. */
@@ -102,7 +85,7 @@ function main(): void {
         return;
       }
       // Serialised once per message, as the server does; one write per socket.
-      const frame = serverTextFrame(fanoutPayload(performance.timeOrigin + now, bytes));
+      const frame = wsTextFrame(fanoutPayload(performance.timeOrigin + now, bytes));
       for (const socket of sockets) {
         if (socket.writableLength > MAX_UNSENT_BYTES) skipped++;
         else socket.write(frame);

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseFloorArgs, runFloor, type FloorOptions } from '../src/floor-run.js';
-import { fanoutPayload, serverTextFrame, stampOf } from '../src/floor-server.js';
+import { wsTextFrame } from '@parley/server';
+import { fanoutPayload, stampOf } from '../src/floor-server.js';
 import { UsageError } from '../src/proc.js';
 import { readServerFrames } from '../src/raw-ws.js';
 
@@ -33,7 +34,7 @@ describe('fan-out frames', () => {
       const payload = fanoutPayload(1_765_000_000_123.456, bytes);
       expect(payload.length).toBe(Math.max(bytes, least));
       expect(() => JSON.parse(payload.toString())).not.toThrow();
-      const frame = serverTextFrame(payload);
+      const frame = wsTextFrame(payload);
       const seen: number[] = [];
       const used = readServerFrames(frame, 0, (f) => void seen.push(f.opcode, stampOf(frame, f.start, f.end), f.end - f.start));
       expect(used).toBe(frame.length);

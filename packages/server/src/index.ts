@@ -17,3 +17,5 @@ export { LocalBroker } from './cluster/local-broker.js';
 export { RedisBroker } from './cluster/redis-broker.js';
 export type { RedisBrokerOptions } from './cluster/redis-broker.js';
 export type { Clock } from './services/clock.js';
+/** The gateway's frame builder (benchmarks build the same frames: bench/src/floor-server.ts). */
+export { wsTextFrame } from './gateway/frame-writer.js';
